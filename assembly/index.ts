@@ -1,0 +1,10 @@
+// The one WebAssembly module of anharmonic-csp. Every export works on f64 data addressed by
+// pointers into linear memory (see src/wasm/ for the host side and docs/kernels.md for the contract).
+export * from "./memory";
+export * from "./linalg/gemm";
+export * from "./linalg/tridiagonal";
+export * from "./linalg/eigh";
+export * from "./linalg/hermitian";
+export * from "./linalg/cholesky";
+export * from "./linalg/matfun";
+export * from "./random/rng";

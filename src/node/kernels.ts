@@ -1,0 +1,28 @@
+// Node adapter: read the compiled module from the package's build/ folder.
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { Kernels } from '../wasm/kernels.js';
+
+// src/node/ when run from source (vitest, tsx), dist/src/node/ when compiled.
+const DEFAULT_WASM =
+  [new URL('../../build/anharmonic.wasm', import.meta.url), new URL('../../../build/anharmonic.wasm', import.meta.url)].find(
+    (u) => existsSync(u),
+  ) ?? new URL('../../build/anharmonic.wasm', import.meta.url);
+
+const cache = new Map<string, Promise<Kernels>>();
+
+/** Load (once per path) and instantiate the kernel module. `path` overrides the default file. */
+export function loadKernels(path?: string | URL): Promise<Kernels> {
+  const key = String(path ?? DEFAULT_WASM);
+  let p = cache.get(key);
+  if (!p) {
+    p = readFile(path ?? DEFAULT_WASM).then((bytes) => Kernels.instantiate(bytes));
+    cache.set(key, p);
+  }
+  return p;
+}
+
+/** A fresh instance (own memory), never cached. */
+export async function freshKernels(path?: string | URL): Promise<Kernels> {
+  return Kernels.instantiate(await readFile(path ?? DEFAULT_WASM));
+}

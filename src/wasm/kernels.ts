@@ -119,6 +119,13 @@ export class Kernels {
     return self;
   }
 
+  /** Fetch and instantiate (browsers, workers, or any host with `fetch`). */
+  static async fromUrl(url: string | URL): Promise<Kernels> {
+    const res = await fetch(url);
+    if (!res.ok) throw new KernelError(`could not fetch ${String(url)}: HTTP ${res.status}`);
+    return Kernels.instantiate(await res.arrayBuffer());
+  }
+
   get memory(): WebAssembly.Memory {
     return this.exports.memory;
   }

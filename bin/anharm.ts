@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+// The anharm command line. Each stage of the toolkit gets a subcommand; for now the kernels'
+// demonstration. User mistakes end with a one-line message and a non-zero exit, no stack trace.
+import { Command, CommanderError } from 'commander';
+import { runDemo } from '../src/cli/demo.js';
+import { UserError } from '../src/cli/errors.js';
+
+const program = new Command();
+program
+  .name('anharm')
+  .description('Crystal structure prediction with anharmonic quantum lattice dynamics (SSCHA) in WebAssembly')
+  .version('0.1.0')
+  .exitOverride();
+
+program
+  .command('demo')
+  .description('run the WebAssembly kernels on a fixed workload: digests (for cross-platform parity), timings, and a 1-D diatomic chain checked against its analytic phonons')
+  .option('--size <n>', 'size of the symmetric eigenproblem', '384')
+  .option('--seed <s>', 'seed of the random generator', '20250601')
+  .option('--json', 'print one JSON object instead of text')
+  .action(async (opts: { size: string; seed: string; json?: boolean }) => {
+    await runDemo(opts);
+  });
+
+async function main(): Promise<void> {
+  try {
+    await program.parseAsync(process.argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      process.exitCode = e.exitCode;
+      return;
+    }
+    if (e instanceof UserError) {
+      process.stderr.write(`anharm: ${e.message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    throw e;
+  }
+}
+
+await main();

@@ -1,0 +1,24 @@
+/** A mistake in the user's input: reported as one line, without a stack trace, exit code 2. */
+export class UserError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UserError';
+  }
+}
+
+/** Parse an integer option, naming the option in the error. */
+export function intOption(name: string, value: string, min: number, max: number): number {
+  const v = Number(value);
+  if (!Number.isInteger(v) || v < min || v > max) {
+    throw new UserError(`option ${name}: expected an integer in [${min}, ${max}], got "${value}"`);
+  }
+  return v;
+}
+
+/** Parse a non-negative integer seed below 2^64, naming the option in the error. */
+export function seedOption(name: string, value: string): bigint {
+  if (!/^\d+$/.test(value.trim())) throw new UserError(`option ${name}: expected a non-negative integer, got "${value}"`);
+  const v = BigInt(value.trim());
+  if (v >= 1n << 64n) throw new UserError(`option ${name}: must be below 2^64, got ${value}`);
+  return v;
+}

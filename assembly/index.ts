@@ -8,3 +8,7 @@ export * from "./linalg/hermitian";
 export * from "./linalg/cholesky";
 export * from "./linalg/matfun";
 export * from "./random/rng";
+export * from "./neighbors/celllist";
+export * from "./potentials/pair";
+export * from "./potentials/stillinger-weber";
+export * from "./potentials/bond-network";

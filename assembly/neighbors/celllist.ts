@@ -1,0 +1,313 @@
+// Periodic neighbour lists by linked-cell binning, for any (even very triclinic) cell, including
+// cells thinner than the cutoff.
+//
+// Method (own implementation of the textbook scheme):
+//  1. Wrap every atom into the unit parallelepiped: s' = s - floor(s) (integer offset o = floor(s)).
+//  2. Ghost atoms: an image s' + G (G integer) is kept when every fractional component lies in
+//     [-p_k, 1 + p_k), p_k = rc / h_k, h_k = Omega / |a_{k+1} x a_{k+2}| the spacing of lattice planes.
+//     Any point within rc of the cell satisfies that slab test, so the "extended" atom set (locals
+//     first, then ghosts) contains every partner of every local atom. Thin cells simply get many
+//     images (G ranges over -ceil(p_k)..ceil(p_k)).
+//  3. Bin the extended atoms on a fractional grid over [-p_k, 1 + p_k) whose bin width is at least
+//     p_k along every k, so that the partners of an atom are in the 27 surrounding bins.
+//  4. For every local atom collect the extended atoms closer than rc (CSR: first[i]..first[i+1]).
+//     Full list: every partner. Half list: partner with owner j > i, or the atom's own image with a
+//     lexicographically positive image vector, so each physical pair (i, j, S) appears once.
+//
+// Extended atom e has an owner (local atom) and an integer image vector img[e] relative to the
+// positions the host passed in: X_e = x_owner + img[e]·cell. For locals img = -o (their wrap).
+// The lattice shift of pair (i, e) in r_ij = x_j + S·cell - x_i is S = img[e] - img[i].
+//
+// All arrays are row-major; ints are i32. Scratch is allocated and freed inside each call.
+
+const ST_OK: i32 = 0;
+const ST_NONFINITE: i32 = 1;
+const ST_BAD_ARG: i32 = 4;
+/** Output capacity too small: the needed sizes were written to counts[0..1]. */
+const ST_CAPACITY: i32 = 7;
+/** nl_refresh: an atom moved more than half the skin, the list must be rebuilt. */
+const ST_REBUILD: i32 = 8;
+
+@inline function ld(p: usize, i: i32): f64 {
+  return load<f64>(p + (<usize>i << 3));
+}
+@inline function st(p: usize, i: i32, v: f64): void {
+  store<f64>(p + (<usize>i << 3), v);
+}
+@inline function ldi(p: usize, i: i32): i32 {
+  return load<i32>(p + (<usize>i << 2));
+}
+@inline function sti(p: usize, i: i32, v: i32): void {
+  store<i32>(p + (<usize>i << 2), v);
+}
+
+/** Inverse of the 3x3 row-major matrix at `a` into `out`; returns the determinant. */
+export function nlInv3(a: usize, out: usize): f64 {
+  const a0 = ld(a, 0), a1 = ld(a, 1), a2 = ld(a, 2);
+  const a3 = ld(a, 3), a4 = ld(a, 4), a5 = ld(a, 5);
+  const a6 = ld(a, 6), a7 = ld(a, 7), a8 = ld(a, 8);
+  const c0 = a4 * a8 - a5 * a7;
+  const c3 = a5 * a6 - a3 * a8;
+  const c6 = a3 * a7 - a4 * a6;
+  const d = a0 * c0 + a1 * c3 + a2 * c6;
+  const r = 1.0 / d;
+  st(out, 0, c0 * r);
+  st(out, 1, (a2 * a7 - a1 * a8) * r);
+  st(out, 2, (a1 * a5 - a2 * a4) * r);
+  st(out, 3, c3 * r);
+  st(out, 4, (a0 * a8 - a2 * a6) * r);
+  st(out, 5, (a2 * a3 - a0 * a5) * r);
+  st(out, 6, c6 * r);
+  st(out, 7, (a1 * a6 - a0 * a7) * r);
+  st(out, 8, (a0 * a4 - a1 * a3) * r);
+  return d;
+}
+
+/** Spacing of the lattice planes normal to reciprocal vector k: h_k = 1 / |b_k|, b_k = column k of
+ *  the inverse cell (a_i · b_k = delta_ik). */
+function planeSpacing(inv: usize, k: i32): f64 {
+  const x = ld(inv, k), y = ld(inv, 3 + k), z = ld(inv, 6 + k);
+  return 1.0 / Math.sqrt(x * x + y * y + z * z);
+}
+
+/**
+ * Build a neighbour list.
+ *  n            number of atoms
+ *  cell         9 f64 (rows = lattice vectors)
+ *  frac         3n f64 fractional coordinates (any image)
+ *  rc           list cutoff (Å), > 0
+ *  full         1: full list, 0: half list
+ *  capExt       capacity of the extended-atom arrays
+ *  extPos       3*capExt f64 out: Cartesian positions of extended atoms (locals first, wrapped)
+ *  owner        capExt i32 out: local atom of each extended atom
+ *  img          3*capExt i32 out: image vector relative to the input positions
+ *  first        (n+1) i32 out: CSR offsets
+ *  capPairs     capacity of nbr
+ *  nbr          capPairs i32 out: extended-atom index of each partner
+ *  counts       2 i32 out: [number of extended atoms, number of list entries]
+ * Returns 0, 1 (non-finite input), 4 (bad argument) or 7 (capacity too small; counts hold the needs).
+ */
+export function nl_build(
+  n: i32, cell: usize, frac: usize, rc: f64, full: i32,
+  capExt: i32, extPos: usize, owner: usize, img: usize,
+  first: usize, capPairs: i32, nbr: usize, counts: usize,
+): i32 {
+  if (n < 0 || !(rc > 0.0) || !isFinite(rc)) return ST_BAD_ARG;
+  for (let q = 0; q < 9; q++) if (!isFinite(ld(cell, q))) return ST_NONFINITE;
+  for (let q = 0; q < 3 * n; q++) if (!isFinite(ld(frac, q))) return ST_NONFINITE;
+  const inv = heap.alloc(72);
+  const det = nlInv3(cell, inv);
+  if (!(Math.abs(det) > 1e-12) || !isFinite(det)) { heap.free(inv); return ST_BAD_ARG; }
+  const c0 = ld(cell, 0), c1 = ld(cell, 1), c2 = ld(cell, 2);
+  const c3 = ld(cell, 3), c4 = ld(cell, 4), c5 = ld(cell, 5);
+  const c6 = ld(cell, 6), c7 = ld(cell, 7), c8 = ld(cell, 8);
+
+  // Padding in fractional units (slightly enlarged so rounding can never lose a partner).
+  const p0 = rc / planeSpacing(inv, 0) * (1.0 + 1e-10) + 1e-12;
+  const p1 = rc / planeSpacing(inv, 1) * (1.0 + 1e-10) + 1e-12;
+  const p2 = rc / planeSpacing(inv, 2) * (1.0 + 1e-10) + 1e-12;
+  heap.free(inv);
+  const m0 = <i32>Math.ceil(p0), m1 = <i32>Math.ceil(p1), m2 = <i32>Math.ceil(p2);
+  if (<f64>(2 * m0 + 1) * <f64>(2 * m1 + 1) * <f64>(2 * m2 + 1) * <f64>max(n, 1) > 2.0e9) return ST_BAD_ARG;
+
+  // Wrapped fractional coordinates and their integer offsets.
+  const sw = heap.alloc(<usize>max(1, 3 * n) << 3);
+  const off = heap.alloc(<usize>max(1, 3 * n) << 2);
+  for (let q = 0; q < 3 * n; q++) {
+    const s = ld(frac, q);
+    let o = Math.floor(s);
+    let w = s - o;
+    if (w >= 1.0) { w = 0.0; o += 1.0; }
+    if (!(Math.abs(o) < 1.0e9)) { heap.free(sw); heap.free(off); return ST_BAD_ARG; }
+    st(sw, q, w);
+    sti(off, q, <i32>o);
+  }
+
+  // Pass 1: count extended atoms.
+  let nExt = n;
+  for (let g0 = -m0; g0 <= m0; g0++) {
+    for (let g1 = -m1; g1 <= m1; g1++) {
+      for (let g2 = -m2; g2 <= m2; g2++) {
+        if (g0 == 0 && g1 == 0 && g2 == 0) continue;
+        for (let a = 0; a < n; a++) {
+          const t0 = ld(sw, 3 * a) + <f64>g0;
+          const t1 = ld(sw, 3 * a + 1) + <f64>g1;
+          const t2 = ld(sw, 3 * a + 2) + <f64>g2;
+          if (t0 >= -p0 && t0 < 1.0 + p0 && t1 >= -p1 && t1 < 1.0 + p1 && t2 >= -p2 && t2 < 1.0 + p2) nExt++;
+        }
+      }
+    }
+  }
+  sti(counts, 0, nExt);
+  sti(counts, 1, 0);
+  if (nExt > capExt) { heap.free(sw); heap.free(off); return ST_CAPACITY; }
+
+  // Pass 2: fill extended atoms; keep their fractional coordinates for binning.
+  const tf = heap.alloc(<usize>max(1, 3 * nExt) << 3);
+  for (let a = 0; a < n; a++) {
+    const t0 = ld(sw, 3 * a), t1 = ld(sw, 3 * a + 1), t2 = ld(sw, 3 * a + 2);
+    st(tf, 3 * a, t0); st(tf, 3 * a + 1, t1); st(tf, 3 * a + 2, t2);
+    sti(owner, a, a);
+    sti(img, 3 * a, -ldi(off, 3 * a));
+    sti(img, 3 * a + 1, -ldi(off, 3 * a + 1));
+    sti(img, 3 * a + 2, -ldi(off, 3 * a + 2));
+  }
+  let e = n;
+  for (let g0 = -m0; g0 <= m0; g0++) {
+    for (let g1 = -m1; g1 <= m1; g1++) {
+      for (let g2 = -m2; g2 <= m2; g2++) {
+        if (g0 == 0 && g1 == 0 && g2 == 0) continue;
+        for (let a = 0; a < n; a++) {
+          const t0 = ld(sw, 3 * a) + <f64>g0;
+          const t1 = ld(sw, 3 * a + 1) + <f64>g1;
+          const t2 = ld(sw, 3 * a + 2) + <f64>g2;
+          if (t0 >= -p0 && t0 < 1.0 + p0 && t1 >= -p1 && t1 < 1.0 + p1 && t2 >= -p2 && t2 < 1.0 + p2) {
+            st(tf, 3 * e, t0); st(tf, 3 * e + 1, t1); st(tf, 3 * e + 2, t2);
+            sti(owner, e, a);
+            sti(img, 3 * e, g0 - ldi(off, 3 * a));
+            sti(img, 3 * e + 1, g1 - ldi(off, 3 * a + 1));
+            sti(img, 3 * e + 2, g2 - ldi(off, 3 * a + 2));
+            e++;
+          }
+        }
+      }
+    }
+  }
+  heap.free(sw);
+  heap.free(off);
+  for (let q = 0; q < nExt; q++) {
+    const t0 = ld(tf, 3 * q), t1 = ld(tf, 3 * q + 1), t2 = ld(tf, 3 * q + 2);
+    st(extPos, 3 * q, t0 * c0 + t1 * c3 + t2 * c6);
+    st(extPos, 3 * q + 1, t0 * c1 + t1 * c4 + t2 * c7);
+    st(extPos, 3 * q + 2, t0 * c2 + t1 * c5 + t2 * c8);
+  }
+
+  // Bin grid over [-p_k, 1 + p_k) with bin width >= p_k (so partners are in adjacent bins).
+  let nb0 = <i32>Math.floor(1.0 / p0 + 2.0), nb1 = <i32>Math.floor(1.0 / p1 + 2.0), nb2 = <i32>Math.floor(1.0 / p2 + 2.0);
+  // Keep the grid no larger than a few bins per atom (vacuum-heavy cells).
+  const maxBins = <f64>(8 * nExt + 4096);
+  while (<f64>nb0 * <f64>nb1 * <f64>nb2 > maxBins) {
+    if (nb0 >= nb1 && nb0 >= nb2) nb0 = max(1, nb0 >> 1);
+    else if (nb1 >= nb2) nb1 = max(1, nb1 >> 1);
+    else nb2 = max(1, nb2 >> 1);
+  }
+  const w0 = (1.0 + 2.0 * p0) / <f64>nb0, w1 = (1.0 + 2.0 * p1) / <f64>nb1, w2 = (1.0 + 2.0 * p2) / <f64>nb2;
+  const iw0 = 1.0 / w0, iw1 = 1.0 / w1, iw2 = 1.0 / w2;
+  const nbins = nb0 * nb1 * nb2;
+  const binOf = heap.alloc(<usize>max(1, nExt) << 2);
+  const binStart = heap.alloc(<usize>(nbins + 1) << 2);
+  const sorted = heap.alloc(<usize>max(1, nExt) << 2);
+  for (let b = 0; b <= nbins; b++) sti(binStart, b, 0);
+  for (let q = 0; q < nExt; q++) {
+    let b0 = <i32>Math.floor((ld(tf, 3 * q) + p0) * iw0);
+    let b1 = <i32>Math.floor((ld(tf, 3 * q + 1) + p1) * iw1);
+    let b2 = <i32>Math.floor((ld(tf, 3 * q + 2) + p2) * iw2);
+    b0 = min(max(b0, 0), nb0 - 1); b1 = min(max(b1, 0), nb1 - 1); b2 = min(max(b2, 0), nb2 - 1);
+    const b = (b0 * nb1 + b1) * nb2 + b2;
+    sti(binOf, q, b);
+    sti(binStart, b + 1, ldi(binStart, b + 1) + 1);
+  }
+  heap.free(tf);
+  for (let b = 0; b < nbins; b++) sti(binStart, b + 1, ldi(binStart, b + 1) + ldi(binStart, b));
+  // Stable counting sort (extended atoms in increasing index inside each bin).
+  const fill = heap.alloc(<usize>max(1, nbins) << 2);
+  for (let b = 0; b < nbins; b++) sti(fill, b, ldi(binStart, b));
+  for (let q = 0; q < nExt; q++) {
+    const b = ldi(binOf, q);
+    const k = ldi(fill, b);
+    sti(sorted, k, q);
+    sti(fill, b, k + 1);
+  }
+  heap.free(fill);
+
+  // Pairs.
+  const rc2 = rc * rc;
+  let np = 0;
+  for (let i = 0; i < n; i++) {
+    sti(first, i, np);
+    const bi = ldi(binOf, i);
+    const b0 = bi / (nb1 * nb2);
+    const b1 = (bi / nb2) % nb1;
+    const b2 = bi % nb2;
+    const xi = ld(extPos, 3 * i), yi = ld(extPos, 3 * i + 1), zi = ld(extPos, 3 * i + 2);
+    const lo0 = max(b0 - 1, 0), hi0 = min(b0 + 1, nb0 - 1);
+    const lo1 = max(b1 - 1, 0), hi1 = min(b1 + 1, nb1 - 1);
+    const lo2 = max(b2 - 1, 0), hi2 = min(b2 + 1, nb2 - 1);
+    const ii0 = ldi(img, 3 * i), ii1 = ldi(img, 3 * i + 1), ii2 = ldi(img, 3 * i + 2);
+    for (let a0 = lo0; a0 <= hi0; a0++) {
+      for (let a1 = lo1; a1 <= hi1; a1++) {
+        const rowBase = (a0 * nb1 + a1) * nb2;
+        const kBeg = ldi(binStart, rowBase + lo2);
+        const kEnd = ldi(binStart, rowBase + hi2 + 1);
+        for (let k = kBeg; k < kEnd; k++) {
+          const q = ldi(sorted, k);
+          if (q == i) continue;
+          if (!full) {
+            const j = ldi(owner, q);
+            if (j < i) continue;
+            if (j == i) {
+              // own image: keep the lexicographically positive image vector G = img[q] - img[i]
+              const g0 = ldi(img, 3 * q) - ii0;
+              const g1 = ldi(img, 3 * q + 1) - ii1;
+              const g2 = ldi(img, 3 * q + 2) - ii2;
+              if (!(g0 > 0 || (g0 == 0 && (g1 > 0 || (g1 == 0 && g2 > 0))))) continue;
+            }
+          }
+          const dx = ld(extPos, 3 * q) - xi;
+          const dy = ld(extPos, 3 * q + 1) - yi;
+          const dz = ld(extPos, 3 * q + 2) - zi;
+          if (dx * dx + dy * dy + dz * dz < rc2) {
+            if (np < capPairs) sti(nbr, np, q);
+            np++;
+          }
+        }
+      }
+    }
+  }
+  sti(first, n, np);
+  sti(counts, 1, np);
+  heap.free(binOf);
+  heap.free(binStart);
+  heap.free(sorted);
+  return np > capPairs ? ST_CAPACITY : ST_OK;
+}
+
+/**
+ * Move the extended atoms of an existing list to new positions (same cell) without rebuilding.
+ *  frac      3n f64 new fractional coordinates (any image)
+ *  fracRef   3n f64 fractional coordinates the list was built from
+ *  extRef    3*nExt f64 extended positions at build time
+ *  extPos    3*nExt f64 out: current extended positions
+ *  maxDisp   the list stays valid while every atom moved less than maxDisp (Å) (half the skin)
+ *  disp      3n f64 scratch
+ * Displacements are taken to the nearest image (an atom that was re-wrapped by a lattice vector
+ * is not a move). Returns 0, 1 (non-finite), or 8 (some atom moved too far: rebuild).
+ */
+export function nl_refresh(
+  n: i32, nExt: i32, cell: usize, frac: usize, fracRef: usize, owner: usize,
+  extRef: usize, extPos: usize, maxDisp: f64, disp: usize,
+): i32 {
+  const c0 = ld(cell, 0), c1 = ld(cell, 1), c2 = ld(cell, 2);
+  const c3 = ld(cell, 3), c4 = ld(cell, 4), c5 = ld(cell, 5);
+  const c6 = ld(cell, 6), c7 = ld(cell, 7), c8 = ld(cell, 8);
+  const lim = maxDisp * maxDisp;
+  for (let a = 0; a < n; a++) {
+    let d0 = ld(frac, 3 * a) - ld(fracRef, 3 * a);
+    let d1 = ld(frac, 3 * a + 1) - ld(fracRef, 3 * a + 1);
+    let d2 = ld(frac, 3 * a + 2) - ld(fracRef, 3 * a + 2);
+    if (!isFinite(d0) || !isFinite(d1) || !isFinite(d2)) return ST_NONFINITE;
+    d0 -= nearest(d0); d1 -= nearest(d1); d2 -= nearest(d2);
+    const x = d0 * c0 + d1 * c3 + d2 * c6;
+    const y = d0 * c1 + d1 * c4 + d2 * c7;
+    const z = d0 * c2 + d1 * c5 + d2 * c8;
+    if (!(x * x + y * y + z * z < lim)) return ST_REBUILD;
+    st(disp, 3 * a, x); st(disp, 3 * a + 1, y); st(disp, 3 * a + 2, z);
+  }
+  for (let q = 0; q < nExt; q++) {
+    const a = ldi(owner, q);
+    st(extPos, 3 * q, ld(extRef, 3 * q) + ld(disp, 3 * a));
+    st(extPos, 3 * q + 1, ld(extRef, 3 * q + 1) + ld(disp, 3 * a + 1));
+    st(extPos, 3 * q + 2, ld(extRef, 3 * q + 2) + ld(disp, 3 * a + 2));
+  }
+  return ST_OK;
+}

@@ -1,0 +1,194 @@
+// Stillinger-Weber potential (Stillinger & Weber, Phys. Rev. B 31, 5262 (1985)), multi-species in the
+// parameter form of LAMMPS' `pair_style sw` files. Kernel: assembly/potentials/stillinger-weber.ts.
+//
+//   E = sum_{i<j} phi2(r_ij) + sum_i sum_{j<k} phi3(r_ij, r_ik, theta_jik)
+//   phi2(r) = A eps [B (sigma/r)^p - (sigma/r)^q] exp[sigma / (r - a sigma)]
+//   phi3    = lambda eps (cos theta_jik - cos theta0)^2 exp[gamma_ij sigma_ij / (r_ij - a_ij sigma_ij)]
+//                                                    exp[gamma_ik sigma_ik / (r_ik - a_ik sigma_ik)]
+// Two-body parameters (and gamma, sigma, a of each three-body leg) come from the (i, j, j) entry;
+// epsilon, lambda and cos theta0 of the three-body term from the (i, j, k) entry. Entries (i, j, k)
+// and (i, k, j) must agree on lambda eps and cos theta0. The `tol` column of .sw files is read and ignored.
+//
+// Potential file (JSON), one of:
+//   { "type": "stillinger-weber" }                              standard silicon (the default)
+//   { "type": "stillinger-weber", "file": "Si.sw" }             a LAMMPS .sw file (path relative to the JSON)
+//   { "type": "stillinger-weber", "entries": [ { "species": ["Si","Si","Si"], "epsilon": 2.1683,
+//       "sigma": 2.0951, "a": 1.80, "lambda": 21.0, "gamma": 1.20, "costheta0": -0.333333333333,
+//       "A": 7.049556277, "B": 0.6022245584, "p": 4, "q": 0 } ] }
+// plus an optional "skin" (Å, default 0.5).
+import { readFileSync } from 'node:fs';
+import type { Kernels } from '../wasm/kernels.js';
+import { F64Block } from '../neighbors/neighbor-list.js';
+import {
+  NeighborListCalculator, PotentialError, type Json, arrayField, checkType, isObject, noExtraKeys, num, optNum, speciesTuple,
+} from './wasm-calculator.js';
+
+export interface SwEntry {
+  species: [string, string, string];
+  epsilon: number;
+  sigma: number;
+  a: number;
+  lambda: number;
+  gamma: number;
+  costheta0: number;
+  A: number;
+  B: number;
+  p: number;
+  q: number;
+  tol?: number;
+}
+
+export interface StillingerWeberParams {
+  type: 'stillinger-weber';
+  skin?: number;
+  entries: SwEntry[];
+}
+
+/** The standard silicon parameterisation of Stillinger & Weber (1985). */
+export const SW_SILICON: SwEntry = {
+  species: ['Si', 'Si', 'Si'],
+  epsilon: 2.1683,
+  sigma: 2.0951,
+  a: 1.8,
+  lambda: 21.0,
+  gamma: 1.2,
+  costheta0: -1 / 3,
+  A: 7.049556277,
+  B: 0.6022245584,
+  p: 4,
+  q: 0,
+};
+
+const SW_FIELDS = ['epsilon', 'sigma', 'a', 'lambda', 'gamma', 'costheta0', 'A', 'B', 'p', 'q'] as const;
+
+/** Parse the text of a LAMMPS `pair_style sw` file: 14 fields per entry, '#' comments. */
+export function parseSwFile(text: string, source = 'sw file'): SwEntry[] {
+  const tokens: { t: string; line: number }[] = [];
+  text.split(/\r?\n/).forEach((raw, l) => {
+    const line = raw.replace(/#.*$/, '');
+    for (const t of line.split(/\s+/)) if (t) tokens.push({ t, line: l + 1 });
+  });
+  if (tokens.length === 0) throw new PotentialError(`${source}: no entries`);
+  if (tokens.length % 14 !== 0) {
+    throw new PotentialError(`${source}: expected 14 fields per entry (3 elements + 11 numbers), found ${tokens.length} fields`);
+  }
+  const entries: SwEntry[] = [];
+  for (let e = 0; e < tokens.length / 14; e++) {
+    const f = tokens.slice(14 * e, 14 * e + 14);
+    const nums = f.slice(3).map(({ t, line }, q) => {
+      const v = Number(t);
+      const name = [...SW_FIELDS, 'tol'][q];
+      if (!Number.isFinite(v)) throw new PotentialError(`${source}: line ${line}: ${name} of entry ${e + 1} is not a number ("${t}")`);
+      return v;
+    });
+    entries.push({
+      species: [f[0].t, f[1].t, f[2].t],
+      epsilon: nums[0], sigma: nums[1], a: nums[2], lambda: nums[3], gamma: nums[4], costheta0: nums[5],
+      A: nums[6], B: nums[7], p: nums[8], q: nums[9], tol: nums[10],
+    });
+  }
+  return entries;
+}
+
+/** Validate a JSON potential object; `baseDir` resolves a relative "file". */
+export function parseStillingerWeber(obj: unknown, source = 'potential', baseDir?: string): StillingerWeberParams {
+  const o = checkType(obj, 'stillinger-weber', source);
+  noExtraKeys(o, ['type', 'skin', 'file', 'entries', 'comment'], source);
+  const skin = optNum(o, 'skin', source, 0.5, { nonNegative: true });
+  if (o.file !== undefined && o.entries !== undefined) throw new PotentialError(`${source}: give either "file" or "entries", not both`);
+  let entries: SwEntry[];
+  if (o.file !== undefined) {
+    if (typeof o.file !== 'string') throw new PotentialError(`${source}: file must be a path string`);
+    const path = baseDir && !o.file.startsWith('/') ? `${baseDir}/${o.file}` : o.file;
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (e) {
+      throw new PotentialError(`${source}: cannot read Stillinger-Weber file ${path}: ${(e as Error).message}`);
+    }
+    entries = parseSwFile(text, path);
+  } else if (o.entries !== undefined) {
+    entries = arrayField(o, 'entries', source).map((x, q) => {
+      const where = `${source}: entries[${q}]`;
+      if (!isObject(x)) throw new PotentialError(`${where} must be an object`);
+      noExtraKeys(x, ['species', ...SW_FIELDS, 'tol'], where);
+      const e = { species: speciesTuple(x, where, 3) } as SwEntry;
+      for (const key of SW_FIELDS) (e as unknown as Record<string, number>)[key] = num(x, key, where);
+      return e;
+    });
+  } else {
+    entries = [{ ...SW_SILICON }];
+  }
+  return { type: 'stillinger-weber', skin, entries };
+}
+
+type SwFn = (
+  n: number, nExt: number, extPos: number, owner: number, types: number, first: number, nbr: number,
+  nt: number, p2: number, p3: number, fext: number, forces: number, volume: number, out: number, info: number,
+) => number;
+
+export class StillingerWeberCalculator extends NeighborListCalculator {
+  readonly name = 'stillinger-weber';
+  readonly params: StillingerWeberParams;
+  private readonly p2: F64Block;
+  private readonly p3: F64Block;
+  private readonly nt: number;
+  private readonly fn: SwFn;
+
+  constructor(k: Kernels, params: StillingerWeberParams | Json = { type: 'stillinger-weber' }, source = 'potential', baseDir?: string) {
+    const p = parseStillingerWeber(params, source, baseDir);
+    const species: string[] = [];
+    for (const e of p.entries) for (const s of e.species) if (!species.includes(s)) species.push(s);
+    const nt = species.length;
+    const table: (SwEntry | undefined)[] = new Array(nt ** 3).fill(undefined);
+    const idx = (a: number, b: number, c: number) => (a * nt + b) * nt + c;
+    p.entries.forEach((e, q) => {
+      const t = idx(species.indexOf(e.species[0]), species.indexOf(e.species[1]), species.indexOf(e.species[2]));
+      if (table[t]) throw new PotentialError(`${source}: entry ${q + 1} repeats ${e.species.join(' ')}`);
+      table[t] = e;
+    });
+    for (let a = 0; a < nt; a++)
+      for (let b = 0; b < nt; b++)
+        for (let c = 0; c < nt; c++)
+          if (!table[idx(a, b, c)]) throw new PotentialError(`${source}: missing entry ${species[a]} ${species[b]} ${species[c]} (every triplet is required)`);
+    const v2 = new Float64Array(nt * nt * 8);
+    const v3 = new Float64Array(nt * nt * nt * 2);
+    let cutMax = 0;
+    for (let a = 0; a < nt; a++)
+      for (let b = 0; b < nt; b++) {
+        const e = table[idx(a, b, b)]!;
+        const cut = e.a * e.sigma;
+        const o = 8 * (a * nt + b);
+        v2.set([e.A * e.epsilon, e.B, e.p, e.q, e.sigma, cut, e.gamma * e.sigma, cut * cut], o);
+        cutMax = Math.max(cutMax, cut);
+        for (let c = 0; c < nt; c++) {
+          const t = table[idx(a, b, c)]!, u = table[idx(a, c, b)]!;
+          if (t.lambda * t.epsilon !== u.lambda * u.epsilon || t.costheta0 !== u.costheta0) {
+            throw new PotentialError(`${source}: entries ${t.species.join(' ')} and ${u.species.join(' ')} differ in lambda*epsilon or costheta0 (asymmetric three-body terms are not supported)`);
+          }
+          v3.set([t.lambda * t.epsilon, t.costheta0], 2 * idx(a, b, c));
+        }
+      }
+    if (!(cutMax > 0)) throw new PotentialError(`${source}: all two-body cutoffs a*sigma are zero`);
+    super(k, species, cutMax, p.skin ?? 0.5, true);
+    this.params = p;
+    this.nt = nt;
+    this.fn = k.fn<SwFn>('sw_compute');
+    this.p2 = new F64Block(k, v2.length);
+    this.p2.view.set(v2);
+    this.p3 = new F64Block(k, v3.length);
+    this.p3.view.set(v3);
+  }
+
+  protected kernel(types: number, fext: number, forces: number, volume: number): number {
+    const p = this.nl.ptrs;
+    return this.fn(this.nl.n, this.nl.nExt, p.extPos, p.owner, types, p.first, p.nbr, this.nt, this.p2.ptr, this.p3.ptr, fext, forces,
+      volume, this.outBuf.ptr, this.infoBuf.ptr);
+  }
+
+  dispose(): void {
+    this.p2.free();
+    this.p3.free();
+    super.dispose();
+  }
+}

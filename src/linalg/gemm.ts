@@ -1,0 +1,184 @@
+// Dense matrix multiply on the WebAssembly kernel `dgemm` (assembly/linalg/gemm.ts):
+//   C = alpha * op(A) * op(B) + beta * C,   op(X) = X or X^T,   row-major f64.
+// Two entry points:
+//   gemm(k, A, B, opts)              plain JS arrays in, a new (or the given) C out; copies in/out.
+//   gemmBuffers(k, A, B, C, opts)    in place on matrices that already live in kernel memory
+//                                    (F64Buffer handles with optional offset and row stride).
+// Results are deterministic: the summation order depends only on the sizes (see the kernel).
+import { F64Buffer, KernelError, Kernels } from '../wasm/kernels.js';
+
+/** A dense row-major matrix: element (i, j) is data[i * cols + j]. */
+export interface Matrix {
+  rows: number;
+  cols: number;
+  data: ArrayLike<number>;
+}
+
+/** A row-major matrix stored in kernel memory: element (i, j) is buf[offset + i * ld + j]. */
+export interface BufferMatrix {
+  buf: F64Buffer;
+  rows: number;
+  cols: number;
+  /** Row stride in elements (default `cols`); must be >= cols. */
+  ld?: number;
+  /** First element, in elements from the start of `buf` (default 0). */
+  offset?: number;
+}
+
+export interface GemmFlags {
+  /** Use A^T instead of A (A is then stored k x m). */
+  transA?: boolean;
+  /** Use B^T instead of B (B is then stored n x k). */
+  transB?: boolean;
+  /** Default 1. */
+  alpha?: number;
+  /** Default 0. With beta = 0 the old contents of C are ignored (NaN there does not propagate). */
+  beta?: number;
+}
+
+export interface GemmOptions extends GemmFlags {
+  /** Output (m x n). Its contents are read when beta != 0 and overwritten with the result. */
+  C?: { rows: number; cols: number; data: Float64Array };
+}
+
+type DgemmFn = (
+  transA: number, transB: number, m: number, n: number, k: number,
+  alpha: number, a: number, lda: number, b: number, ldb: number,
+  beta: number, c: number, ldc: number,
+) => void;
+
+const I32_MAX = 0x7fffffff;
+
+function checkDim(what: string, v: number): void {
+  if (!Number.isInteger(v) || v < 0 || v > I32_MAX) {
+    throw new RangeError(`gemm: ${what} must be a non-negative integer, got ${v}`);
+  }
+}
+
+function checkScalar(what: string, v: number): void {
+  if (typeof v !== 'number' || !Number.isFinite(v)) {
+    throw new RangeError(`gemm: ${what} must be a finite number, got ${v}`);
+  }
+}
+
+/** op(X)'s shape from X's stored shape. */
+function opShape(rows: number, cols: number, trans: boolean): [number, number] {
+  return trans ? [cols, rows] : [rows, cols];
+}
+
+function shapeStr(r: number, c: number): string {
+  return `${r}x${c}`;
+}
+
+/** Check op(A) (m x k) * op(B) (k x n) against C (m x n); return [m, n, k]. */
+function checkShapes(
+  a: { rows: number; cols: number },
+  b: { rows: number; cols: number },
+  c: { rows: number; cols: number } | null,
+  transA: boolean,
+  transB: boolean,
+): [number, number, number] {
+  for (const [name, x] of [['A', a], ['B', b], ['C', c]] as const) {
+    if (!x) continue;
+    checkDim(`${name}.rows`, x.rows);
+    checkDim(`${name}.cols`, x.cols);
+  }
+  const [m, ka] = opShape(a.rows, a.cols, transA);
+  const [kb, n] = opShape(b.rows, b.cols, transB);
+  if (ka !== kb) {
+    throw new RangeError(
+      `gemm: inner dimensions differ: op(A) is ${shapeStr(m, ka)}${transA ? ' (A transposed)' : ''}, ` +
+        `op(B) is ${shapeStr(kb, n)}${transB ? ' (B transposed)' : ''}`,
+    );
+  }
+  if (c && (c.rows !== m || c.cols !== n)) {
+    throw new RangeError(`gemm: C is ${shapeStr(c.rows, c.cols)}, expected ${shapeStr(m, n)} for op(A)*op(B)`);
+  }
+  return [m, n, ka];
+}
+
+/**
+ * C = alpha * op(A) * op(B) + beta * C on row-major arrays (copied into kernel memory and back).
+ * Returns C: `opts.C` (overwritten) when given, otherwise a new m x n matrix.
+ */
+export function gemm(
+  k: Kernels,
+  A: Matrix,
+  B: Matrix,
+  opts: GemmOptions = {},
+): { rows: number; cols: number; data: Float64Array } {
+  const transA = !!opts.transA;
+  const transB = !!opts.transB;
+  const alpha = opts.alpha ?? 1;
+  const beta = opts.beta ?? 0;
+  checkScalar('alpha', alpha);
+  checkScalar('beta', beta);
+  const [m, n, kk] = checkShapes(A, B, opts.C ?? null, transA, transB);
+  if (A.data.length !== A.rows * A.cols) {
+    throw new RangeError(`gemm: A.data has ${A.data.length} values, expected ${A.rows}*${A.cols} = ${A.rows * A.cols}`);
+  }
+  if (B.data.length !== B.rows * B.cols) {
+    throw new RangeError(`gemm: B.data has ${B.data.length} values, expected ${B.rows}*${B.cols} = ${B.rows * B.cols}`);
+  }
+  const C = opts.C ?? { rows: m, cols: n, data: new Float64Array(m * n) };
+  if (!(C.data instanceof Float64Array)) throw new TypeError('gemm: C.data must be a Float64Array');
+  if (C.data.length !== m * n) {
+    throw new RangeError(`gemm: C.data has ${C.data.length} values, expected ${m}*${n} = ${m * n}`);
+  }
+  if (m === 0 || n === 0) return C;
+  const dgemm = k.fn<DgemmFn>('dgemm');
+  k.scope(() => {
+    const a = k.f64(A.data.length, A.data);
+    const b = k.f64(B.data.length, B.data);
+    const c = k.f64(m * n);
+    if (beta !== 0) c.set(C.data);
+    dgemm(transA ? 1 : 0, transB ? 1 : 0, m, n, kk, alpha, a.ptr, Math.max(1, A.cols), b.ptr, Math.max(1, B.cols), beta, c.ptr, n);
+    C.data.set(c.view);
+  });
+  return C;
+}
+
+function bufferExtent(name: string, x: BufferMatrix): { ld: number; start: number; end: number } {
+  if (!(x.buf instanceof F64Buffer)) throw new TypeError(`gemm: ${name}.buf must be an F64Buffer`);
+  if (x.buf.isFreed) throw new KernelError(`gemm: ${name}.buf has been freed`);
+  const ld = x.ld ?? x.cols;
+  const offset = x.offset ?? 0;
+  checkDim(`${name}.ld`, ld);
+  checkDim(`${name}.offset`, offset);
+  if (ld < x.cols) throw new RangeError(`gemm: ${name}.ld = ${ld} is smaller than ${name}.cols = ${x.cols}`);
+  const used = x.rows === 0 || x.cols === 0 ? 0 : (x.rows - 1) * ld + x.cols;
+  if (offset + used > x.buf.length) {
+    throw new RangeError(
+      `gemm: ${name} (${shapeStr(x.rows, x.cols)}, ld ${ld}, offset ${offset}) needs ${offset + used} elements, ` +
+        `buffer has ${x.buf.length}`,
+    );
+  }
+  const start = x.buf.ptr + 8 * offset;
+  return { ld, start, end: start + 8 * used };
+}
+
+/**
+ * In place on kernel memory: C = alpha * op(A) * op(B) + beta * C. No copies. C must not overlap
+ * A or B.
+ */
+export function gemmBuffers(k: Kernels, A: BufferMatrix, B: BufferMatrix, C: BufferMatrix, flags: GemmFlags = {}): void {
+  const transA = !!flags.transA;
+  const transB = !!flags.transB;
+  const alpha = flags.alpha ?? 1;
+  const beta = flags.beta ?? 0;
+  checkScalar('alpha', alpha);
+  checkScalar('beta', beta);
+  const [m, n, kk] = checkShapes(A, B, C, transA, transB);
+  const ea = bufferExtent('A', A);
+  const eb = bufferExtent('B', B);
+  const ec = bufferExtent('C', C);
+  if (m === 0 || n === 0) return;
+  for (const [name, e] of [['A', ea], ['B', eb]] as const) {
+    if (e.start < ec.end && ec.start < e.end) throw new RangeError(`gemm: C overlaps ${name} in memory`);
+  }
+  const dgemm = k.fn<DgemmFn>('dgemm');
+  dgemm(
+    transA ? 1 : 0, transB ? 1 : 0, m, n, kk, alpha,
+    ea.start, Math.max(1, ea.ld), eb.start, Math.max(1, eb.ld), beta, ec.start, Math.max(1, ec.ld),
+  );
+}

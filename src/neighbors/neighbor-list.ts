@@ -1,0 +1,306 @@
+// Periodic neighbour lists (kernel: assembly/neighbors/celllist.ts).
+//
+// `NeighborList` keeps its arrays in WebAssembly memory so the potential kernels can use them in
+// place. It is a Verlet list: built with cutoff + skin, and reused for new positions (same cell) as
+// long as no atom moved more than skin/2 from where the list was built. `neighborPairs` is the
+// one-shot public form: every pair (i, j, S) with r_ij = x_j + S·cell − x_i shorter than the cutoff.
+import type { Kernels } from '../wasm/kernels.js';
+import { KernelError } from '../wasm/kernels.js';
+
+/** A block of i32 values in WebAssembly memory (the loader only hands out f64 blocks). */
+export class I32Buffer {
+  private cached: Int32Array | null = null;
+  private freed = false;
+  readonly ptr: number;
+  constructor(
+    private readonly k: Kernels,
+    readonly length: number,
+  ) {
+    this.ptr = k.exports.alloc(Math.max(16, length * 4));
+    if (!this.ptr) throw new KernelError(`allocation of ${length} i32 failed`);
+  }
+  get view(): Int32Array {
+    if (this.freed) throw new KernelError('I32Buffer used after free');
+    const buf = this.k.memory.buffer;
+    if (this.cached === null || this.cached.buffer !== buf) this.cached = new Int32Array(buf, this.ptr, this.length);
+    return this.cached;
+  }
+  free(): void {
+    if (this.freed) return;
+    this.freed = true;
+    this.cached = null;
+    this.k.exports.free(this.ptr);
+  }
+}
+
+/** A raw f64 block freed by its owner (not tied to `k.scope`). */
+export class F64Block {
+  private cached: Float64Array | null = null;
+  private freed = false;
+  readonly ptr: number;
+  constructor(
+    private readonly k: Kernels,
+    readonly length: number,
+  ) {
+    this.ptr = k.exports.alloc(Math.max(16, length * 8));
+    if (!this.ptr) throw new KernelError(`allocation of ${length} f64 failed`);
+  }
+  get view(): Float64Array {
+    if (this.freed) throw new KernelError('F64Block used after free');
+    const buf = this.k.memory.buffer;
+    if (this.cached === null || this.cached.buffer !== buf) this.cached = new Float64Array(buf, this.ptr, this.length);
+    return this.cached;
+  }
+  free(): void {
+    if (this.freed) return;
+    this.freed = true;
+    this.cached = null;
+    this.k.exports.free(this.ptr);
+  }
+}
+
+/** Grow-only holder of an I32/F64 block. */
+class Slot<B extends I32Buffer | F64Block> {
+  buf: B | null = null;
+  constructor(
+    private readonly make: (n: number) => B,
+  ) {}
+  ensure(n: number): B {
+    if (!this.buf || this.buf.length < n) {
+      this.buf?.free();
+      this.buf = this.make(Math.max(n, 1));
+    }
+    return this.buf;
+  }
+  free(): void {
+    this.buf?.free();
+    this.buf = null;
+  }
+}
+
+const ST_CAPACITY = 7;
+const ST_REBUILD = 8;
+
+export interface NeighborListOptions {
+  /** Interaction cutoff (Å). */
+  cutoff: number;
+  /** Verlet skin (Å): the list holds pairs within cutoff + skin and survives moves below skin/2. Default 0. */
+  skin?: number;
+  /** Full list (every pair in both directions) instead of a half list. Default false. */
+  full?: boolean;
+}
+
+type BuildFn = (
+  n: number, cell: number, frac: number, rc: number, full: number,
+  capExt: number, extPos: number, owner: number, img: number,
+  first: number, capPairs: number, nbr: number, counts: number,
+) => number;
+type RefreshFn = (
+  n: number, nExt: number, cell: number, frac: number, fracRef: number, owner: number,
+  extRef: number, extPos: number, maxDisp: number, disp: number,
+) => number;
+
+/** Public pair form of a neighbour list. */
+export interface NeighborPairs {
+  /** Atom of each pair. */
+  i: Int32Array;
+  /** Partner of each pair. */
+  j: Int32Array;
+  /** Integer lattice shift S (3 per pair): r_ij = x_j + S·cell − x_i. */
+  shift: Int32Array;
+  /** r_ij vectors (3 per pair, Å). */
+  vectors: Float64Array;
+  /** |r_ij| (Å). */
+  distances: Float64Array;
+}
+
+/**
+ * A reusable periodic neighbour list living in WebAssembly memory.
+ * Extended atoms: the n local atoms (wrapped into the cell) followed by periodic ghosts;
+ * `owner[e]` is the local atom of extended atom e, `img` its lattice image relative to the
+ * positions given to `update` (so extended position = x_owner + img·cell).
+ */
+export class NeighborList {
+  readonly cutoff: number;
+  readonly skin: number;
+  readonly full: boolean;
+  n = 0;
+  nExt = 0;
+  nPairs = 0;
+  /** Number of (re)builds so far (tests and profiling). */
+  builds = 0;
+  private readonly k: Kernels;
+  private readonly buildFn: BuildFn;
+  private readonly refreshFn: RefreshFn;
+  private readonly cellBuf: F64Block;
+  private readonly counts: I32Buffer;
+  private readonly extPosS: Slot<F64Block>;
+  private readonly extRefS: Slot<F64Block>;
+  private readonly ownerS: Slot<I32Buffer>;
+  private readonly imgS: Slot<I32Buffer>;
+  private readonly firstS: Slot<I32Buffer>;
+  private readonly nbrS: Slot<I32Buffer>;
+  private readonly fracS: Slot<F64Block>;
+  private readonly fracRefS: Slot<F64Block>;
+  private readonly dispS: Slot<F64Block>;
+  private builtCell: Float64Array | null = null;
+  private disposed = false;
+
+  constructor(k: Kernels, opts: NeighborListOptions) {
+    if (!(opts.cutoff > 0) || !Number.isFinite(opts.cutoff)) throw new RangeError(`neighbour list: cutoff must be a positive number, got ${opts.cutoff}`);
+    const skin = opts.skin ?? 0;
+    if (!(skin >= 0) || !Number.isFinite(skin)) throw new RangeError(`neighbour list: skin must be >= 0, got ${skin}`);
+    this.k = k;
+    this.cutoff = opts.cutoff;
+    this.skin = skin;
+    this.full = !!opts.full;
+    this.buildFn = k.fn<BuildFn>('nl_build');
+    this.refreshFn = k.fn<RefreshFn>('nl_refresh');
+    this.cellBuf = new F64Block(k, 9);
+    this.counts = new I32Buffer(k, 2);
+    const f = (n: number) => new F64Block(k, n);
+    const i = (n: number) => new I32Buffer(k, n);
+    this.extPosS = new Slot(f);
+    this.extRefS = new Slot(f);
+    this.ownerS = new Slot(i);
+    this.imgS = new Slot(i);
+    this.firstS = new Slot(i);
+    this.nbrS = new Slot(i);
+    this.fracS = new Slot(f);
+    this.fracRefS = new Slot(f);
+    this.dispS = new Slot(f);
+  }
+
+  /** Pointers for kernels (valid until the next update/dispose). */
+  get ptrs(): { extPos: number; owner: number; img: number; first: number; nbr: number } {
+    return {
+      extPos: this.extPosS.buf!.ptr,
+      owner: this.ownerS.buf!.ptr,
+      img: this.imgS.buf!.ptr,
+      first: this.firstS.buf!.ptr,
+      nbr: this.nbrS.buf!.ptr,
+    };
+  }
+
+  /**
+   * Bring the list up to date for this cell and these fractional positions.
+   * Returns true when it was rebuilt, false when the previous list was reused.
+   */
+  update(cell: ArrayLike<number>, frac: ArrayLike<number>): boolean {
+    if (this.disposed) throw new KernelError('neighbour list used after dispose');
+    const n = frac.length / 3;
+    if (!Number.isInteger(n)) throw new RangeError('neighbour list: frac length must be a multiple of 3');
+    const fr = this.fracS.ensure(3 * n);
+    fr.view.set(frac);
+    if (this.builtCell && n === this.n && this.skin > 0 && sameCell(this.builtCell, cell)) {
+      const st = this.refreshFn(n, this.nExt, this.cellBuf.ptr, fr.ptr, this.fracRefS.buf!.ptr, this.ownerS.buf!.ptr,
+        this.extRefS.buf!.ptr, this.extPosS.buf!.ptr, 0.5 * this.skin, this.dispS.ensure(3 * n).ptr);
+      if (st === 0) return false;
+      if (st !== ST_REBUILD) this.k.check('nl_refresh', st);
+    }
+    this.build(cell, n);
+    return true;
+  }
+
+  private build(cell: ArrayLike<number>, n: number): void {
+    this.cellBuf.view.set(cell);
+    const rc = this.cutoff + this.skin;
+    const vol = Math.abs(det(cell));
+    // First guess of the sizes from the density; grown and retried if the kernel asks for more.
+    const ball = (4 / 3) * Math.PI * rc ** 3;
+    let capExt = Math.ceil(n * (1 + 3 * (1 + ball / Math.max(vol, 1e-9)))) + 64;
+    let capPairs = Math.ceil(n * (n / Math.max(vol, 1e-9)) * ball * (this.full ? 1.3 : 0.65)) + 64;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const extPos = this.extPosS.ensure(3 * capExt);
+      const owner = this.ownerS.ensure(capExt);
+      const img = this.imgS.ensure(3 * capExt);
+      const first = this.firstS.ensure(n + 1);
+      const nbr = this.nbrS.ensure(capPairs);
+      capExt = owner.length;
+      capPairs = nbr.length;
+      const st = this.buildFn(n, this.cellBuf.ptr, this.fracS.buf!.ptr, rc, this.full ? 1 : 0, capExt, extPos.ptr, owner.ptr,
+        img.ptr, first.ptr, capPairs, nbr.ptr, this.counts.ptr);
+      const c = this.counts.view;
+      if (st === ST_CAPACITY) {
+        capExt = Math.max(capExt, c[0]);
+        capPairs = Math.max(capPairs, Math.ceil(c[1] * 1.1) + 16);
+        continue;
+      }
+      this.k.check('nl_build', st);
+      this.n = n;
+      this.nExt = c[0];
+      this.nPairs = c[1];
+      this.builds++;
+      const ref = this.extRefS.ensure(3 * this.nExt);
+      ref.view.set(this.extPosS.buf!.view.subarray(0, 3 * this.nExt));
+      this.fracRefS.ensure(3 * n).view.set(this.fracS.buf!.view.subarray(0, 3 * n));
+      this.builtCell = Float64Array.from(cell);
+      return;
+    }
+    throw new KernelError('nl_build: capacity negotiation failed');
+  }
+
+  /** The pairs within `cutoff` (not cutoff + skin) at the current positions, in public form. */
+  pairs(): NeighborPairs {
+    const n = this.n;
+    const first = this.firstS.buf!.view;
+    const nbr = this.nbrS.buf!.view;
+    const owner = this.ownerS.buf!.view;
+    const img = this.imgS.buf!.view;
+    const x = this.extPosS.buf!.view;
+    const rc2 = this.cutoff * this.cutoff;
+    const I: number[] = [], J: number[] = [], S: number[] = [], V: number[] = [], D: number[] = [];
+    for (let i = 0; i < n; i++) {
+      for (let q = first[i]; q < first[i + 1]; q++) {
+        const e = nbr[q];
+        const dx = x[3 * e] - x[3 * i], dy = x[3 * e + 1] - x[3 * i + 1], dz = x[3 * e + 2] - x[3 * i + 2];
+        const r2 = dx * dx + dy * dy + dz * dz;
+        if (r2 >= rc2) continue;
+        I.push(i);
+        J.push(owner[e]);
+        S.push(img[3 * e] - img[3 * i], img[3 * e + 1] - img[3 * i + 1], img[3 * e + 2] - img[3 * i + 2]);
+        V.push(dx, dy, dz);
+        D.push(Math.sqrt(r2));
+      }
+    }
+    return { i: Int32Array.from(I), j: Int32Array.from(J), shift: Int32Array.from(S), vectors: Float64Array.from(V), distances: Float64Array.from(D) };
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const s of [this.extPosS, this.extRefS, this.fracS, this.fracRefS, this.dispS]) s.free();
+    for (const s of [this.ownerS, this.imgS, this.firstS, this.nbrS]) s.free();
+    this.cellBuf.free();
+    this.counts.free();
+  }
+}
+
+function det(m: ArrayLike<number>): number {
+  return m[0] * (m[4] * m[8] - m[5] * m[7]) - m[1] * (m[3] * m[8] - m[5] * m[6]) + m[2] * (m[3] * m[7] - m[4] * m[6]);
+}
+
+function sameCell(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
+  for (let q = 0; q < 9; q++) if (a[q] !== b[q]) return false;
+  return true;
+}
+
+/**
+ * All pairs closer than `cutoff` in a periodic cell (rows = lattice vectors), as (i, j, S).
+ * Half list: each pair once (i < j, or i = j with a lexicographically positive S); full: both ways.
+ */
+export function neighborPairs(
+  k: Kernels,
+  cell: ArrayLike<number>,
+  frac: ArrayLike<number>,
+  cutoff: number,
+  opts: { full?: boolean } = {},
+): NeighborPairs {
+  const nl = new NeighborList(k, { cutoff, full: opts.full });
+  try {
+    nl.update(cell, frac);
+    return nl.pairs();
+  } finally {
+    nl.dispose();
+  }
+}

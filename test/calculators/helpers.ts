@@ -1,0 +1,74 @@
+// Shared helpers of the calculator tests (not a test file itself).
+import { Structure } from '../../src/structure/structure.js';
+
+/** Deterministic PRNG (mulberry32). */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Fractional coordinates of a lattice basis repeated n×n×n. */
+export function supercell(basis: number[][], n: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < n; j++)
+      for (let k = 0; k < n; k++) for (const b of basis) out.push((b[0] + i) / n, (b[1] + j) / n, (b[2] + k) / n);
+  return out;
+}
+
+export const FCC = [[0, 0, 0], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]];
+export const DIAMOND = [...FCC, ...FCC.map((p) => p.map((x) => x + 0.25))];
+
+/**
+ * A displaced supercell of a cubic lattice (edge a, n cells) with a random general (triclinic,
+ * rotated) deformation of strength `strain` and random displacements up to `disp` Å.
+ */
+export function randomCrystal(
+  basis: number[][], a: number, n: number, species: (q: number) => string, seed: number, strain = 0.12, disp = 0.1,
+): Structure {
+  const r = rng(seed);
+  const F = [0, 1, 2].map((i) => [0, 1, 2].map((j) => (i === j ? 1 : 0) + strain * (r() - 0.5)));
+  const L = a * n;
+  const cell = [0, 1, 2].flatMap((i) => [0, 1, 2].map((j) => L * F[i][j]));
+  const frac = supercell(basis, n);
+  const s0 = new Structure({ cell, species: Array.from({ length: frac.length / 3 }, (_, q) => species(q)), frac });
+  const x = s0.cartesian().map((v) => v + disp * 2 * (r() - 0.5));
+  return s0.with({ cartesian: x });
+}
+
+/** Move atom `a` along Cartesian direction `c` by h. */
+export function displaced(s: Structure, a: number, c: number, h: number): Structure {
+  const x = s.cartesian();
+  x[3 * a + c] += h;
+  return s.with({ cartesian: x });
+}
+
+/** Homogeneous strain x -> x (1 + eps) with eps = h e_alpha e_beta (positions follow the cell). */
+export function strained(s: Structure, alpha: number, beta: number, h: number): Structure {
+  const cell = Float64Array.from(s.cell);
+  for (let i = 0; i < 3; i++) cell[3 * i + beta] += h * s.cell[3 * i + alpha];
+  return s.with({ cell });
+}
+
+/** Five-point central difference of f at 0 with step h. */
+export function d5(f: (h: number) => number, h: number): number {
+  return (-f(2 * h) + 8 * f(h) - 8 * f(-h) + f(-2 * h)) / (12 * h);
+}
+
+export function maxAbs(a: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
+  return m;
+}
+
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}

@@ -18,11 +18,9 @@
 import { dgemm } from "./gemm";
 import { tridiagEig, tridiagEigValues } from "./tridiagonal";
 
-let dbgMode: i32 = 0;
-export function dbgSetMode(m: i32): void { dbgMode = m; }
 const NB: i32 = 32; // reflectors per panel in the reduction
 const NX: i32 = 96; // below this many remaining rows the rest is reduced unblocked
-const RB: i32 = 64; // row block of the trailing update
+const RB: i32 = 64; // diagonal blocks of the trailing update's recursive split
 const KB: i32 = 64; // reflectors per block in the back-transformation
 
 @inline function ldf(p: usize, i: i32): f64 {
@@ -213,7 +211,7 @@ function reducePanel(
     stf(tau, i, tc);
     memory.copy(vr, ri, <usize>i << 3);
     // y = S v, S = stored leading block minus the pending panel update
-    if ((dbgMode & 2) == 0) symvLower(i, A, lda, vr, y); else memory.fill(y, 0, <usize>i << 3);
+    symvLower(i, A, lda, vr, y);
     for (let c2 = 0; c2 < c; c2++) {
       const w2 = rowPtr(RR, c2, ldr);
       const v2 = rowPtr(RR, nb + c2, ldr);
@@ -288,7 +286,7 @@ function tridiagonalize(n: i32, A: usize, lda: i32, d: usize, e: usize, tau: usi
     if (i0 + 1 - nb < NX) nb = i0 + 1; // the rest in one unblocked panel
     reducePanel(A, lda, i0, nb, d, e, tau, RR, ldr, y, t2);
     const s = i0 + 1 - nb;
-    if (s > 0 && (dbgMode & 1) == 0) trailingUpdate(A, lda, s, nb, RR, ldr, L);
+    if (s > 0) trailingUpdate(A, lda, s, nb, RR, ldr, L);
     i0 -= nb;
   }
 }

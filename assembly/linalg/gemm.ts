@@ -24,7 +24,7 @@
 //
 // Tuning (measured on the 2-core Xeon of the dev machines, V8 in Node 20): the 4x4 tile (8 v128
 // accumulators) ran at ~19-20 GFLOP/s, about 90 % of the measured f64x2 mul+add peak (~22); 6x4,
-// 5x4 and a k-unrolled 4x4 were slower (~14-15: V8 has 15 allocatable xmm registers and spilled).
+// 5x4 and a k-unrolled 4x4 were slower (~14-15 GFLOP/s; likely register spills in V8).
 // KC/MC/NC in 128..384 / 64..256 / 256..2048 changed little; these values also suit a Zen 3 core
 // (32 KiB L1d, 512 KiB L2).
 

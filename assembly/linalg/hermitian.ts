@@ -41,6 +41,9 @@ export { tridiagEig };
 
 // Reflectors applied per block in the back-transformation.
 const NB: i32 = 32;
+// Below this order the reflectors are applied one at a time (level-2, f64x2), which is faster
+// there than the dgemm-based blocked form (measured crossover about 128 here).
+const BLOCKED_APPLY_MIN: i32 = 128;
 
 // ---------------------------------------------------------------------------------------------
 // Small helpers
@@ -74,14 +77,25 @@ const NB: i32 = 32;
 // matrix-vector product of step k+1 are fused into one sweep over the block: the updated column
 // k+1 is computed first (O(n)), reflector k+1 is built from it, and then every updated element
 // is used at once for p_{k+1} = A u_{k+1}, so the block is read and written once per step.
-// Per-row vectors are indexed by GLOBAL row number and kept as pre-splatted v128 lanes:
-//   U (u_k) and Un (u_{k+1}): two slots per row, (re, re) and (im, im);  Q (q_k): same;
-//   PA, PB: column-sum accumulators of the Hermitian mat-vec; P: its row sums (complex).
+//
+// Per-row vectors are indexed by GLOBAL row number g and kept as pre-splatted v128 lanes so the
+// inner loops need no shuffles; one record of VREC bytes per row:
+//   +0 (ur, ur)  +16 (ui, ui)      u_k
+//   +32 (qr, qr) +48 (qi, qi)      q_k = p_k - K u_k
+//   +64 (ur, ur) +80 (ui, ui)      u_{k+1} (moved to +0 after each step)
+// and one accumulator record of AREC bytes per row for the Hermitian mat-vec:
+//   +0 PA, +16 PB: column sums  sum_g A[g][c] * (ur_g, ur_g) and * (ui_g, ui_g)
+//   +32 P: row sum (complex)
 // ---------------------------------------------------------------------------------------------
+const VREC: usize = 96;
+const AREC: usize = 48;
+const U_OFF: usize = 0;
+const UN_OFF: usize = 64;
 
 // Build reflector k from column k (rows k+1..n-1) of W. Returns tau_k (0: none, ec[k] = x_0).
-// On return (tau != 0): W column k holds u (u_0 = 1) and U[g] the splatted u for g > k.
-function makeReflector(n: i32, W: usize, k: i32, tau: usize, ec: usize, U: usize): f64 {
+// On return (tau != 0): W column k holds u (u_0 = 1) and the u slot at `off` of every vector
+// record g > k the splatted u_g.
+function makeReflector(n: i32, W: usize, k: i32, tau: usize, ec: usize, VR: usize, off: usize): f64 {
   const ld = <usize>n;
   const rowBytes: usize = ld << 4;
   const r0 = k + 1;
@@ -123,7 +137,7 @@ function makeReflector(n: i32, W: usize, k: i32, tau: usize, ec: usize, U: usize
   const cr = phr * den, ci = -phi * den;
   store<f64>(colp, 1.0);
   store<f64>(colp, 0.0, 8);
-  const u0 = U + (<usize>r0 << 5);
+  const u0 = VR + <usize>r0 * VREC + off;
   v128.store(u0, f64x2.splat(1.0));
   v128.store(u0, f64x2.splat(0.0), 16);
   for (let t = 1; t < m; t++) {
@@ -132,225 +146,204 @@ function makeReflector(n: i32, W: usize, k: i32, tau: usize, ec: usize, U: usize
     const ur = xr * cr - xi * ci, ui = xr * ci + xi * cr;
     store<f64>(q, ur);
     store<f64>(q, ui, 8);
-    const us = U + (<usize>(r0 + t) << 5);
+    const us = VR + <usize>(r0 + t) * VREC + off;
     v128.store(us, f64x2.splat(ur));
     v128.store(us, f64x2.splat(ui), 16);
   }
   return tk;
 }
 
-// Mat-vec contributions of row g (global) of the block starting at column c0 to P[g] and to the
-// column accumulators: row part sum_{c0 <= c < g} A[g][c] u_c (+ diagonal), column part
-// conj(A[g][c]) u_g added to PA/PB[c]. Standalone version (no update).
-function matvecStep(n: i32, W: usize, c0: i32, U: usize, PA: usize, PB: usize, P: usize): void {
+// P[g] = row part (from the accumulators) + diagonal d * u_g
+@inline function storeRowSum(ar: usize, acc1: v128, acc2: v128, d: f64, urt: v128, uit: v128): void {
+  const pr = f64x2.extract_lane(acc1, 0) - f64x2.extract_lane(acc2, 1) + d * f64x2.extract_lane(urt, 0);
+  const pi = f64x2.extract_lane(acc1, 1) + f64x2.extract_lane(acc2, 0) + d * f64x2.extract_lane(uit, 0);
+  store<f64>(ar, pr, 32);
+  store<f64>(ar, pi, 40);
+}
+
+// Standalone Hermitian mat-vec of the block c0..n-1 with u at the U slot (used when the previous
+// step had no reflection to fuse with).
+function matvecStep(n: i32, W: usize, c0: i32, VR: usize, AR: usize): void {
   const ld = <usize>n;
   const zero = f64x2.splat(0);
   for (let c = c0; c < n; c++) {
-    v128.store(PA + (<usize>c << 4), zero);
-    v128.store(PB + (<usize>c << 4), zero);
+    const ap = AR + <usize>c * AREC;
+    v128.store(ap, zero);
+    v128.store(ap, zero, 16);
   }
   for (let g = c0; g < n; g++) {
     const row = W + ((<usize>g * ld) << 4);
-    const ug = U + (<usize>g << 5);
-    const urt = v128.load(ug), uit = v128.load(ug, 16);
-    let acc1 = zero, acc2 = zero, acc3 = zero, acc4 = zero;
-    let c = c0;
-    for (; c + 1 < g; c += 2) {
-      const ap = row + (<usize>c << 4);
-      const up = U + (<usize>c << 5);
-      const pa = PA + (<usize>c << 4);
-      const pb = PB + (<usize>c << 4);
-      const a0 = v128.load(ap), a1 = v128.load(ap, 16);
-      acc1 = f64x2.add(acc1, f64x2.mul(a0, v128.load(up)));
-      acc2 = f64x2.add(acc2, f64x2.mul(a0, v128.load(up, 16)));
-      acc3 = f64x2.add(acc3, f64x2.mul(a1, v128.load(up, 32)));
-      acc4 = f64x2.add(acc4, f64x2.mul(a1, v128.load(up, 48)));
-      v128.store(pa, f64x2.add(v128.load(pa), f64x2.mul(a0, urt)));
-      v128.store(pb, f64x2.add(v128.load(pb), f64x2.mul(a0, uit)));
-      v128.store(pa, f64x2.add(v128.load(pa, 16), f64x2.mul(a1, urt)), 16);
-      v128.store(pb, f64x2.add(v128.load(pb, 16), f64x2.mul(a1, uit)), 16);
-    }
-    if (c < g) {
-      const ap = row + (<usize>c << 4);
-      const up = U + (<usize>c << 5);
-      const pa = PA + (<usize>c << 4);
-      const pb = PB + (<usize>c << 4);
+    const vg = VR + <usize>g * VREC;
+    const urt = v128.load(vg, U_OFF), uit = v128.load(vg, U_OFF + 16);
+    let acc1 = zero, acc2 = zero;
+    let ap = row + (<usize>c0 << 4);
+    let vp = VR + <usize>c0 * VREC;
+    let pp = AR + <usize>c0 * AREC;
+    const end = row + (<usize>g << 4);
+    while (ap < end) {
       const a0 = v128.load(ap);
-      acc1 = f64x2.add(acc1, f64x2.mul(a0, v128.load(up)));
-      acc2 = f64x2.add(acc2, f64x2.mul(a0, v128.load(up, 16)));
-      v128.store(pa, f64x2.add(v128.load(pa), f64x2.mul(a0, urt)));
-      v128.store(pb, f64x2.add(v128.load(pb), f64x2.mul(a0, uit)));
+      acc1 = f64x2.add(acc1, f64x2.mul(a0, v128.load(vp, U_OFF)));
+      acc2 = f64x2.add(acc2, f64x2.mul(a0, v128.load(vp, U_OFF + 16)));
+      v128.store(pp, f64x2.add(v128.load(pp), f64x2.mul(a0, urt)));
+      v128.store(pp, f64x2.add(v128.load(pp, 16), f64x2.mul(a0, uit)), 16);
+      ap += 16;
+      vp += VREC;
+      pp += AREC;
     }
-    storeRowSum(P, g, acc1, acc2, acc3, acc4, load<f64>(row + (<usize>g << 4)), urt, uit);
+    storeRowSum(AR + <usize>g * AREC, acc1, acc2, load<f64>(end), urt, uit);
   }
 }
 
-// P[g] = row part (from the four accumulators) + diagonal d * u_g
-@inline function storeRowSum(P: usize, g: i32, acc1: v128, acc2: v128, acc3: v128, acc4: v128, d: f64, urt: v128, uit: v128): void {
-  const s1 = f64x2.add(acc1, acc3);
-  const s2 = f64x2.add(acc2, acc4);
-  const pr = f64x2.extract_lane(s1, 0) - f64x2.extract_lane(s2, 1) + d * f64x2.extract_lane(urt, 0);
-  const pi = f64x2.extract_lane(s1, 1) + f64x2.extract_lane(s2, 0) + d * f64x2.extract_lane(uit, 0);
-  store<f64>(P + (<usize>g << 4), pr);
-  store<f64>(P + (<usize>g << 4), pi, 8);
-}
-
-// p = tau (row sums + column sums); K = (tau/2) Re(u^H p); Q = p - K u (splatted), rows c0..n-1.
-function finishQ(n: i32, c0: i32, tk: f64, U: usize, PA: usize, PB: usize, P: usize, Q: usize): void {
+// p = tau (row sums + column sums); K = (tau/2) Re(u^H p); q = p - K u into the Q slot.
+function finishQ(n: i32, c0: i32, tk: f64, VR: usize, AR: usize): void {
   let uhp: f64 = 0;
   for (let s = c0; s < n; s++) {
-    const pa = v128.load(PA + (<usize>s << 4)), pb = v128.load(PB + (<usize>s << 4));
-    const pp = P + (<usize>s << 4);
-    const pr = tk * (load<f64>(pp) + f64x2.extract_lane(pa, 0) + f64x2.extract_lane(pb, 1));
-    const pi = tk * (load<f64>(pp, 8) + f64x2.extract_lane(pb, 0) - f64x2.extract_lane(pa, 1));
-    store<f64>(pp, pr);
-    store<f64>(pp, pi, 8);
-    const up = U + (<usize>s << 5);
-    uhp += f64x2.extract_lane(v128.load(up), 0) * pr + f64x2.extract_lane(v128.load(up, 16), 0) * pi;
+    const ar = AR + <usize>s * AREC;
+    const pa = v128.load(ar), pb = v128.load(ar, 16);
+    const pr = tk * (load<f64>(ar, 32) + f64x2.extract_lane(pa, 0) + f64x2.extract_lane(pb, 1));
+    const pi = tk * (load<f64>(ar, 40) + f64x2.extract_lane(pb, 0) - f64x2.extract_lane(pa, 1));
+    store<f64>(ar, pr, 32);
+    store<f64>(ar, pi, 40);
+    const vr = VR + <usize>s * VREC;
+    uhp += load<f64>(vr, U_OFF) * pr + load<f64>(vr, U_OFF + 16) * pi;
   }
   const K = 0.5 * tk * uhp;
   for (let s = c0; s < n; s++) {
-    const pp = P + (<usize>s << 4);
-    const up = U + (<usize>s << 5);
-    const ur = f64x2.extract_lane(v128.load(up), 0), ui = f64x2.extract_lane(v128.load(up, 16), 0);
-    const qp = Q + (<usize>s << 5);
-    v128.store(qp, f64x2.splat(load<f64>(pp) - K * ur));
-    v128.store(qp, f64x2.splat(load<f64>(pp, 8) - K * ui), 16);
+    const ar = AR + <usize>s * AREC;
+    const vr = VR + <usize>s * VREC;
+    v128.store(vr, f64x2.splat(load<f64>(ar, 32) - K * load<f64>(vr, U_OFF)), 32);
+    v128.store(vr, f64x2.splat(load<f64>(ar, 40) - K * load<f64>(vr, U_OFF + 16)), 48);
   }
 }
 
-// u_c conj(q_g)... : the update term u_g conj(q_c) + q_g conj(u_c) for element (g, c) is
-// Q[c].re * c1 + Q[c].im * c2 + U[c].re * d1 + U[c].im * d2 with the row constants below.
-@inline function rank2Term(up: usize, qp: usize, c1: v128, c2: v128, d1: v128, d2: v128): v128 {
+// The update term u_g conj(q_c) + q_g conj(u_c) of element (g, c), from the record of column c
+// and the row constants c1 = (ur, ui), c2 = (ui, -ur), d1 = (qr, qi), d2 = (qi, -qr) of row g.
+@inline function rank2Term(vp: usize, c1: v128, c2: v128, d1: v128, d2: v128): v128 {
   return f64x2.add(
-    f64x2.add(f64x2.mul(v128.load(qp), c1), f64x2.mul(v128.load(qp, 16), c2)),
-    f64x2.add(f64x2.mul(v128.load(up), d1), f64x2.mul(v128.load(up, 16), d2)),
+    f64x2.add(f64x2.mul(v128.load(vp, 32), c1), f64x2.mul(v128.load(vp, 48), c2)),
+    f64x2.add(f64x2.mul(v128.load(vp, U_OFF), d1), f64x2.mul(v128.load(vp, U_OFF + 16), d2)),
   );
 }
 
-// A[g][c] -= u_g conj(q_c) + q_g conj(u_c) for g in r0..n-1 and c in max(c0, r0)..g (lower part
-// of the block). Diagonal imaginary parts are reset to 0.
-function rank2Update(n: i32, W: usize, r0: i32, cFirst: i32, U: usize, Q: usize): void {
+// A[g][c] -= u_g conj(q_c) + q_g conj(u_c) for g = r0..n-1, c = cFirst..g. Diagonal imaginary
+// parts are reset to 0.
+function rank2Update(n: i32, W: usize, r0: i32, cFirst: i32, VR: usize): void {
   const ld = <usize>n;
   for (let g = r0; g < n; g++) {
     const row = W + ((<usize>g * ld) << 4);
-    const ug = U + (<usize>g << 5), qg = Q + (<usize>g << 5);
-    const ur = f64x2.extract_lane(v128.load(ug), 0), ui = f64x2.extract_lane(v128.load(ug, 16), 0);
-    const qr = f64x2.extract_lane(v128.load(qg), 0), qi = f64x2.extract_lane(v128.load(qg, 16), 0);
+    const vg = VR + <usize>g * VREC;
+    const ur = load<f64>(vg, U_OFF), ui = load<f64>(vg, U_OFF + 16);
+    const qr = load<f64>(vg, 32), qi = load<f64>(vg, 48);
     const c1 = vpair(ur, ui), c2 = vpair(ui, -ur);
     const d1 = vpair(qr, qi), d2 = vpair(qi, -qr);
-    let c = cFirst;
-    for (; c + 1 <= g; c += 2) {
-      const ap = row + (<usize>c << 4);
-      const up = U + (<usize>c << 5), qp = Q + (<usize>c << 5);
-      v128.store(ap, f64x2.sub(v128.load(ap), rank2Term(up, qp, c1, c2, d1, d2)));
-      v128.store(ap, f64x2.sub(v128.load(ap, 16), rank2Term(up + 32, qp + 32, c1, c2, d1, d2)), 16);
+    let ap = row + (<usize>cFirst << 4);
+    let vp = VR + <usize>cFirst * VREC;
+    const end = row + (<usize>g << 4);
+    while (ap <= end) {
+      v128.store(ap, f64x2.sub(v128.load(ap), rank2Term(vp, c1, c2, d1, d2)));
+      ap += 16;
+      vp += VREC;
     }
-    if (c <= g) {
-      const ap = row + (<usize>c << 4);
-      v128.store(ap, f64x2.sub(v128.load(ap), rank2Term(U + (<usize>c << 5), Q + (<usize>c << 5), c1, c2, d1, d2)));
-    }
-    if (cFirst <= g) store<f64>(row + (<usize>g << 4), 0.0, 8);
+    if (cFirst <= g) store<f64>(end, 0.0, 8);
   }
 }
 
 // Fused sweep for step k (block r0 = k+1): column r0 is already updated. For rows g = r0+1..n-1:
 // update A[g][c] for c = r0+1..g (rank-2 of step k) and accumulate the mat-vec of step k+1
-// (vectors Un, block starting at r0+1) with the fresh values.
-function fusedSweep(n: i32, W: usize, r0: i32, U: usize, Q: usize, Un: usize, PA: usize, PB: usize, P: usize): void {
+// (vectors in the UN slot, block starting at r0+1) with the fresh values.
+function fusedSweep(n: i32, W: usize, r0: i32, VR: usize, AR: usize): void {
   const ld = <usize>n;
   const c0 = r0 + 1;
   const zero = f64x2.splat(0);
   for (let c = c0; c < n; c++) {
-    v128.store(PA + (<usize>c << 4), zero);
-    v128.store(PB + (<usize>c << 4), zero);
+    const ap = AR + <usize>c * AREC;
+    v128.store(ap, zero);
+    v128.store(ap, zero, 16);
   }
   for (let g = c0; g < n; g++) {
     const row = W + ((<usize>g * ld) << 4);
-    const ug = U + (<usize>g << 5), qg = Q + (<usize>g << 5);
-    const ur = f64x2.extract_lane(v128.load(ug), 0), ui = f64x2.extract_lane(v128.load(ug, 16), 0);
-    const qr = f64x2.extract_lane(v128.load(qg), 0), qi = f64x2.extract_lane(v128.load(qg, 16), 0);
+    const vg = VR + <usize>g * VREC;
+    const ur = load<f64>(vg, U_OFF), ui = load<f64>(vg, U_OFF + 16);
+    const qr = load<f64>(vg, 32), qi = load<f64>(vg, 48);
     const c1 = vpair(ur, ui), c2 = vpair(ui, -ur);
     const d1 = vpair(qr, qi), d2 = vpair(qi, -qr);
-    const ung = Un + (<usize>g << 5);
-    const urt = v128.load(ung), uit = v128.load(ung, 16);
-    let acc1 = zero, acc2 = zero, acc3 = zero, acc4 = zero;
-    let c = c0;
-    for (; c < g; c++) {
-      const ap = row + (<usize>c << 4);
-      const up = U + (<usize>c << 5), qp = Q + (<usize>c << 5), np = Un + (<usize>c << 5);
-      const pa = PA + (<usize>c << 4);
-      const pb = PB + (<usize>c << 4);
-      const a0 = f64x2.sub(v128.load(ap), rank2Term(up, qp, c1, c2, d1, d2));
+    const urt = v128.load(vg, UN_OFF), uit = v128.load(vg, UN_OFF + 16);
+    let acc1 = zero, acc2 = zero;
+    let ap = row + (<usize>c0 << 4);
+    let vp = VR + <usize>c0 * VREC;
+    let pp = AR + <usize>c0 * AREC;
+    const end = row + (<usize>g << 4);
+    while (ap < end) {
+      const a0 = f64x2.sub(v128.load(ap), rank2Term(vp, c1, c2, d1, d2));
       v128.store(ap, a0);
-      acc1 = f64x2.add(acc1, f64x2.mul(a0, v128.load(np)));
-      acc2 = f64x2.add(acc2, f64x2.mul(a0, v128.load(np, 16)));
-      v128.store(pa, f64x2.add(v128.load(pa), f64x2.mul(a0, urt)));
-      v128.store(pb, f64x2.add(v128.load(pb), f64x2.mul(a0, uit)));
+      acc1 = f64x2.add(acc1, f64x2.mul(a0, v128.load(vp, UN_OFF)));
+      acc2 = f64x2.add(acc2, f64x2.mul(a0, v128.load(vp, UN_OFF + 16)));
+      v128.store(pp, f64x2.add(v128.load(pp), f64x2.mul(a0, urt)));
+      v128.store(pp, f64x2.add(v128.load(pp, 16), f64x2.mul(a0, uit)), 16);
+      ap += 16;
+      vp += VREC;
+      pp += AREC;
     }
     // diagonal (real)
-    const dp = row + (<usize>g << 4);
-    const dg = f64x2.extract_lane(f64x2.sub(v128.load(dp), rank2Term(ug, qg, c1, c2, d1, d2)), 0);
-    store<f64>(dp, dg);
-    store<f64>(dp, 0.0, 8);
-    storeRowSum(P, g, acc1, acc2, acc3, acc4, dg, urt, uit);
+    const dg = f64x2.extract_lane(f64x2.sub(v128.load(end), rank2Term(vg, c1, c2, d1, d2)), 0);
+    store<f64>(end, dg);
+    store<f64>(end, 0.0, 8);
+    storeRowSum(AR + <usize>g * AREC, acc1, acc2, dg, urt, uit);
+  }
+}
+
+// A[g][r0] -= u_g conj(q_r0) + q_g conj(u_r0) for g = r0..n-1 (the first column of the block).
+function rank2UpdateColumn(n: i32, W: usize, r0: i32, VR: usize): void {
+  const ld = <usize>n;
+  const v0 = VR + <usize>r0 * VREC;
+  for (let g = r0; g < n; g++) {
+    const vg = VR + <usize>g * VREC;
+    const ur = load<f64>(vg, U_OFF), ui = load<f64>(vg, U_OFF + 16);
+    const qr = load<f64>(vg, 32), qi = load<f64>(vg, 48);
+    const ap = W + ((<usize>g * ld + <usize>r0) << 4);
+    v128.store(ap, f64x2.sub(v128.load(ap), rank2Term(v0, vpair(ur, ui), vpair(ui, -ur), vpair(qr, qi), vpair(qi, -qr))));
+    if (g == r0) store<f64>(ap, 0.0, 8);
   }
 }
 
 export function reduceToTridiagonal(n: i32, W: usize, tau: usize, ec: usize, scratch: usize): void {
-  // scratch: 2 x U (32 B per row), Q (32 B), PA, PB, P (16 B each) = 144 B per row
-  const nn = <usize>n;
-  let U = scratch;
-  let Un = U + (nn << 5);
-  const Q = Un + (nn << 5);
-  const PA = Q + (nn << 5);
-  const PB = PA + (nn << 4);
-  const P = PB + (nn << 4);
+  // scratch: n vector records (VREC bytes) then n accumulator records (AREC bytes)
+  const VR = scratch;
+  const AR = VR + <usize>n * VREC;
   if (n < 2) return;
-  let tk = makeReflector(n, W, 0, tau, ec, U);
-  if (tk != 0) matvecStep(n, W, 1, U, PA, PB, P);
+  let tk = makeReflector(n, W, 0, tau, ec, VR, U_OFF);
+  if (tk != 0) matvecStep(n, W, 1, VR, AR);
   for (let k = 0; k < n - 1; k++) {
     const r0 = k + 1;
     const last = k + 1 > n - 2; // no reflector after this one
     if (tk == 0) {
       // nothing to update: the next reflector comes from the unchanged column k+1
       if (!last) {
-        tk = makeReflector(n, W, k + 1, tau, ec, U);
-        if (tk != 0) matvecStep(n, W, k + 2, U, PA, PB, P);
+        tk = makeReflector(n, W, k + 1, tau, ec, VR, U_OFF);
+        if (tk != 0) matvecStep(n, W, k + 2, VR, AR);
       }
       continue;
     }
-    finishQ(n, r0, tk, U, PA, PB, P, Q);
+    finishQ(n, r0, tk, VR, AR);
     if (last) {
-      rank2Update(n, W, r0, r0, U, Q);
+      rank2Update(n, W, r0, r0, VR);
       break;
     }
     // column r0 of the block first (rows r0..n-1), then reflector k+1 from it
-    rank2UpdateColumn(n, W, r0, U, Q);
-    const tn = makeReflector(n, W, k + 1, tau, ec, Un);
+    rank2UpdateColumn(n, W, r0, VR);
+    const tn = makeReflector(n, W, k + 1, tau, ec, VR, UN_OFF);
     if (tn != 0) {
-      fusedSweep(n, W, r0, U, Q, Un, PA, PB, P);
+      fusedSweep(n, W, r0, VR, AR);
+      // u_{k+1} becomes the current vector
+      for (let g = r0 + 1; g < n; g++) {
+        const vg = VR + <usize>g * VREC;
+        v128.store(vg, v128.load(vg, UN_OFF), U_OFF);
+        v128.store(vg, v128.load(vg, UN_OFF + 16), U_OFF + 16);
+      }
     } else {
-      rank2Update(n, W, r0 + 1, r0 + 1, U, Q);
+      rank2Update(n, W, r0 + 1, r0 + 1, VR);
     }
-    const t = U;
-    U = Un;
-    Un = t;
     tk = tn;
-  }
-}
-
-// A[g][r0] -= u_g conj(q_r0) + q_g conj(u_r0) for g = r0..n-1 (the first column of the block).
-function rank2UpdateColumn(n: i32, W: usize, r0: i32, U: usize, Q: usize): void {
-  const ld = <usize>n;
-  const up = U + (<usize>r0 << 5), qp = Q + (<usize>r0 << 5);
-  for (let g = r0; g < n; g++) {
-    const ug = U + (<usize>g << 5), qg = Q + (<usize>g << 5);
-    const ur = f64x2.extract_lane(v128.load(ug), 0), ui = f64x2.extract_lane(v128.load(ug, 16), 0);
-    const qr = f64x2.extract_lane(v128.load(qg), 0), qi = f64x2.extract_lane(v128.load(qg, 16), 0);
-    const ap = W + ((<usize>g * ld + <usize>r0) << 4);
-    v128.store(ap, f64x2.sub(v128.load(ap), rank2Term(up, qp, vpair(ur, ui), vpair(ui, -ur), vpair(qr, qi), vpair(qi, -qr))));
-    if (g == r0) store<f64>(ap, 0.0, 8);
   }
 }
 
@@ -496,6 +489,69 @@ export function applyReflectors(n: i32, W: usize, tau: usize, V: usize, ldv: i32
   heap.free(Y);
 }
 
+// Unblocked back-transformation for small n: V <- H_k V for k = nr-1 down to 0, each as
+// s = u^H V (rows k+1..n-1), V -= tau u s, with f64x2 complex arithmetic on contiguous rows.
+// scratch: 2 v128 per column for the split column sums, 2 v128 per column for tau*s splatted.
+export function applyReflectorsUnblocked(n: i32, W: usize, tau: usize, V: usize, ldv: i32): void {
+  const nr = n - 2;
+  if (nr <= 0) return;
+  const ld = <usize>n;
+  const rowV = <usize>ldv << 4;
+  const S = heap.alloc(<usize>n << 5);
+  const T = heap.alloc(<usize>n << 5);
+  const zero = f64x2.splat(0);
+  const nb = <usize>n << 4; // bytes of one row of V
+  for (let k = nr - 1; k >= 0; k--) {
+    const tk = load<f64>(tau + (<usize>k << 3));
+    if (tk == 0) continue;
+    const r0 = k + 1;
+    for (let j = 0; j < n; j++) {
+      v128.store(S + (<usize>j << 5), zero);
+      v128.store(S + (<usize>j << 5), zero, 16);
+    }
+    // column sums SA_j = sum_g V[g][j] * ur_g, SB_j = sum_g V[g][j] * ui_g
+    for (let g = r0; g < n; g++) {
+      const up = W + ((<usize>g * ld + <usize>k) << 4);
+      const ur = f64x2.splat(load<f64>(up)), ui = f64x2.splat(load<f64>(up, 8));
+      let vp = V + <usize>g * rowV;
+      const end = vp + nb;
+      let sp = S;
+      while (vp < end) {
+        const x = v128.load(vp);
+        v128.store(sp, f64x2.add(v128.load(sp), f64x2.mul(x, ur)));
+        v128.store(sp, f64x2.add(v128.load(sp, 16), f64x2.mul(x, ui)), 16);
+        vp += 16;
+        sp += 32;
+      }
+    }
+    // w_j = tau * s_j with s_j = (SA.re + SB.im, SA.im - SB.re) = (u^H V)_j
+    for (let j = 0; j < n; j++) {
+      const sp = S + (<usize>j << 5);
+      const sa = v128.load(sp), sb = v128.load(sp, 16);
+      const wr = tk * (f64x2.extract_lane(sa, 0) + f64x2.extract_lane(sb, 1));
+      const wi = tk * (f64x2.extract_lane(sa, 1) - f64x2.extract_lane(sb, 0));
+      v128.store(T + (<usize>j << 5), f64x2.splat(wr));
+      v128.store(T + (<usize>j << 5), f64x2.splat(wi), 16);
+    }
+    // V[g][j] -= u_g w_j = wr * (ur, ui) + wi * (-ui, ur)
+    for (let g = r0; g < n; g++) {
+      const up = W + ((<usize>g * ld + <usize>k) << 4);
+      const ur = load<f64>(up), ui = load<f64>(up, 8);
+      const c1 = vpair(ur, ui), c2 = vpair(-ui, ur);
+      let vp = V + <usize>g * rowV;
+      const end = vp + nb;
+      let tp = T;
+      while (vp < end) {
+        v128.store(vp, f64x2.sub(v128.load(vp), f64x2.add(f64x2.mul(v128.load(tp), c1), f64x2.mul(v128.load(tp, 16), c2))));
+        vp += 16;
+        tp += 32;
+      }
+    }
+  }
+  heap.free(T);
+  heap.free(S);
+}
+
 // ---------------------------------------------------------------------------------------------
 // The solver
 // ---------------------------------------------------------------------------------------------
@@ -548,7 +604,7 @@ export function eighHerm(n: i32, a: usize, lda: i32, w: usize, v: usize, ldv: i3
   }
   const tau = heap.alloc(nn << 3);
   const ec = heap.alloc(nn << 4);
-  const scratch = heap.alloc(nn * 144);
+  const scratch = heap.alloc(nn * (VREC + AREC));
   reduceToTridiagonal(n, W, tau, ec, scratch);
   heap.free(scratch);
 
@@ -600,7 +656,8 @@ export function eighHerm(n: i32, a: usize, lda: i32, w: usize, v: usize, ldv: i3
       v128.store(vr + (<usize>j << 4), f64x2.mul(c, f64x2.splat(load<f64>(zr + (<usize>j << 3)))));
     }
   }
-  applyReflectors(n, W, tau, v, ldv);
+  if (n < BLOCKED_APPLY_MIN) applyReflectorsUnblocked(n, W, tau, v, ldv);
+  else applyReflectors(n, W, tau, v, ldv);
   for (let i = 0; i < n; i++) store<f64>(w + (<usize>i << 3), load<f64>(w + (<usize>i << 3)) * unscale);
 
   heap.free(Z);

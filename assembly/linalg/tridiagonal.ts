@@ -209,11 +209,6 @@ let wU: usize = 0; // n*n: differences / rank-one eigenvectors (rows), then merg
 let wV: usize = 0; // n*n: rank-one eigenvectors (columns, grouped)
 let wLeaf: usize = 0; // (LEAF*LEAF + LEAF) f64 for QL leaves
 let mergeCount: i32 = 0;
-let dbgFlops: f64 = 0;
-let dbgDefl: f64 = 0;
-export function dbgGetFlops(): f64 { return dbgFlops; }
-export function dbgGetDefl(): f64 { return dbgDefl; }
-export function dbgReset(): void { dbgFlops = 0; dbgDefl = 0; }
 let secularFailed: bool = false;
 
 /** Number of divide-and-conquer merges performed by the last tridiagEig/eighSym call. */
@@ -556,16 +551,22 @@ function dcMerge(n: i32, m: i32, d: usize, q: usize, ldq: i32, beta: f64): i32 {
       for (; j < k; j++) stf(row, j, ldf(row, j) * f64x2.extract_lane(sc, 0));
     }
     // as columns, rows in grouped order: wV[g*k + r] = u_r[sig_g]
-    for (let g = 0; g < k; g++) {
-      const sg = ldi(wSig, g);
-      const dst = rowPtr(wV, g, k);
-      for (let r = 0; r < k; r++) stf(dst, r, ldf(wU, r * k + sg));
+    // (tiled, so that both the reads and the writes stay within a few cache lines)
+    for (let g0 = 0; g0 < k; g0 += 16) {
+      const g1 = min(k, g0 + 16);
+      for (let r0 = 0; r0 < k; r0 += 16) {
+        const r1 = min(k, r0 + 16);
+        for (let g = g0; g < g1; g++) {
+          const sg = <usize>ldi(wSig, g) << 3;
+          const dst = rowPtr(wV, g, k);
+          for (let r = r0; r < r1; r++) stf(dst, r, load<f64>(rowPtr(wU, r, k) + sg));
+        }
+      }
     }
     // merged vectors W (n x k, stride k, in wU): top rows use groups 1+3, bottom rows 3+2
     const W = wU;
     const ktop = n1 + n3;
     const kbot = n3 + n2;
-    dbgFlops += 2.0 * <f64>m * k * ktop + 2.0 * <f64>(n - m) * k * kbot; dbgDefl += <f64>nDef;
     if (ktop > 0) dgemm(0, 0, m, k, ktop, 1.0, wQ, n, wV, k, 0.0, W, k);
     else memory.fill(W, 0, (<usize>m * <usize>k) << 3);
     if (kbot > 0)

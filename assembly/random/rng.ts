@@ -17,7 +17,8 @@
 //   normals 2j, 2j+1 : block j (domain 1), u1 from word 0, u2 from word 1, Box-Muller
 //     r = sqrt(-2 ln u1), t = 2 pi u2, z_2j = r cos t, z_2j+1 = r sin t
 // Every value depends only on (seed, stream, index), so any chunking of [offset, offset + n) gives
-// the same numbers. u64 parameters arrive from JavaScript as BigInt.
+// the same numbers. u64 parameters arrive from JavaScript as BigInt. The caller keeps
+// offset + n <= 2^64 (src/random/rng.ts checks it), so block indices stay below 2^63.
 
 const M0: u64 = 0xD2511F53;
 const M1: u64 = 0xCD9E8D57;

@@ -2,9 +2,10 @@
 //
 // Atomic weights (amu): IUPAC Commission on Isotopic Abundances and Atomic Weights (CIAAW),
 //   "Standard atomic weights of the elements 2021", T. Prohaska et al., Pure Appl. Chem. 94 (2022)
-//   573–600, Table 1. For elements whose standard atomic weight is an interval (H, Li, B, C, N, O, Mg,
-//   Si, S, Cl, Ar, Br, Tl, Pb) the "conventional atomic weight" of Table 3 of that report is used
-//   (e.g. H 1.008, S 32.06). Elements without stable isotopes and without a standard atomic weight
+//   573–600 (table of standard atomic weights). For elements whose standard atomic weight is an interval
+//   (H, Li, B, C, N, O, Mg, Si, S, Cl, Ar, Br, Tl, Pb) the "conventional atomic weight" that report
+//   gives for such elements is used (e.g. H 1.008, S 32.06). Cross-checked against ase.data (IUPAC 2016
+//   there) in test/structure/elements.test.ts; Ar, Yb and Hf differ from ASE by later IUPAC revisions. Elements without stable isotopes and without a standard atomic weight
 //   (Tc, Pm, Po … Og except Th, Pa, U) get the mass number of their longest-lived known isotope, the
 //   bracketed value printed in periodic tables (e.g. Tc [98]); such masses are only placeholders.
 //   Isotopes (e.g. D) are overridden per atom through Structure masses (see ISOTOPES in structure.ts).

@@ -72,7 +72,7 @@ export class Symmetrizer {
 
     const identity = ops.findIndex((o, g) => isIdentityRotation(o.rotation) && set.atomMaps[g].every((j, i) => j === i));
     if (identity < 0) throw new SymmetryError('operation set has no identity');
-    const trans = ops.map((o, g) => g).filter((g) => isIdentityRotation(ops[g].rotation));
+    const trans = ops.map((_, g) => g).filter((g) => isIdentityRotation(ops[g].rotation));
     // group by rotation
     const byRot = new Map<string, number[]>();
     ops.forEach((o, g) => {

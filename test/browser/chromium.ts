@@ -1,8 +1,7 @@
 // Headless Debian Chromium driven by playwright-core (never a downloaded browser), and a tiny
 // static server on 127.0.0.1 for the repository's files.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
 import { extname, join, normalize, resolve } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 
@@ -50,7 +49,7 @@ export async function launchChromium(): Promise<{ browser: Browser; close: () =>
       `Chromium not found at ${CHROMIUM}: install Debian's chromium (apt-get install --no-install-recommends chromium) or set CHROMIUM_PATH`,
     );
   }
-  const profile = mkdtempSync(join(tmpdir(), 'anharm-chromium-'));
+  // playwright gives every launch a fresh temporary profile (it refuses --user-data-dir here).
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -62,14 +61,12 @@ export async function launchChromium(): Promise<{ browser: Browser; close: () =>
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
-      `--user-data-dir=${profile}`,
     ],
   });
   return {
     browser,
     close: async () => {
       await browser.close();
-      rmSync(profile, { recursive: true, force: true });
     },
   };
 }

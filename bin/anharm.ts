@@ -4,6 +4,7 @@
 import { Command, CommanderError } from 'commander';
 import { runDemo } from '../src/cli/demo.js';
 import { UserError } from '../src/cli/errors.js';
+// Each stage registers its own subcommand from src/cli/<stage>.ts (one import + one call here).
 
 const program = new Command();
 program
@@ -21,6 +22,8 @@ program
   .action(async (opts: { size: string; seed: string; json?: boolean }) => {
     await runDemo(opts);
   });
+
+// -- subcommands registered by stage modules --
 
 async function main(): Promise<void> {
   try {

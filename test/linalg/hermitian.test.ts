@@ -186,6 +186,7 @@ describe('eighHermitian (complex Hermitian eigensolver)', () => {
     ['a 12-fold eigenvalue in 24', [...Array(12).fill(2.5), ...Array(6).fill(0), 1, 2, 3, 4, 5, 6]],
     ['n = 96: 16 levels, each 6-fold, incl. 0', Array.from({ length: 96 }, (_, i) => (i % 16) - 5)],
     ['n = 96: 32 levels, each 3-fold', Array.from({ length: 96 }, (_, i) => Math.sin(i % 32) * 10)],
+    ['n = 150 (blocked back-transformation): 50 levels, each 3-fold', Array.from({ length: 150 }, (_, i) => ((i % 50) - 20) * 0.1)],
   ])('degenerate spectrum (%s): exact eigenvalues, orthonormal vectors, right eigenspaces', async (_name, spectrum) => {
     const k = await loadKernels();
     const n = spectrum.length;
@@ -364,6 +365,50 @@ describe('eighHermitian (complex Hermitian eigensolver)', () => {
       for (let j = 0; j < n; j++) expect(e.values[j]).toBe(ref.values[j] * s); // power-of-two scaling is exact
       expect(Array.from(e.vectors)).toEqual(Array.from(ref.vectors));
     }
+  });
+
+  it('block-diagonal and tridiagonal complex inputs (reflector-free steps, phases)', async () => {
+    const k = await loadKernels();
+    // direct sum of Hermitian blocks of sizes 5, 1 and 7: several columns need no reflection
+    const sizes = [5, 1, 7];
+    const n = 13;
+    const a = new Float64Array(2 * n * n);
+    const expected: number[] = [];
+    let off = 0;
+    for (const [bi, m] of sizes.entries()) {
+      const b = randomHermitian(m, rng(60 + bi));
+      for (let i = 0; i < m; i++)
+        for (let j = 0; j < m; j++) {
+          a[2 * ((off + i) * n + off + j)] = b[2 * (i * m + j)];
+          a[2 * ((off + i) * n + off + j) + 1] = b[2 * (i * m + j) + 1];
+        }
+      expected.push(...eighHermitian(k, b, m).values);
+      off += m;
+    }
+    expected.sort((x, y) => x - y);
+    const e = eighHermitian(k, a, n);
+    const q = quality(a, e.values, e.vectors, n);
+    expect(q.residual).toBeLessThanOrEqual(1e-14);
+    expect(q.orthogonality).toBeLessThanOrEqual(1e-14);
+    for (let j = 0; j < n; j++) expect(Math.abs(e.values[j] - expected[j])).toBeLessThanOrEqual(1e-14);
+    // Hermitian tridiagonal with complex off-diagonal (only the phase transform is needed)
+    const m = 9;
+    const t = new Float64Array(2 * m * m);
+    const r = rng(71);
+    for (let i = 0; i < m; i++) {
+      t[2 * (i * m + i)] = r();
+      if (i + 1 < m) {
+        const re = r(), im = r();
+        t[2 * ((i + 1) * m + i)] = re;
+        t[2 * ((i + 1) * m + i) + 1] = im;
+        t[2 * (i * m + i + 1)] = re;
+        t[2 * (i * m + i + 1) + 1] = -im;
+      }
+    }
+    const et = eighHermitian(k, t, m);
+    const qt = quality(t, et.values, et.vectors, m);
+    expect(qt.residual).toBeLessThanOrEqual(1e-14);
+    expect(qt.orthogonality).toBeLessThanOrEqual(1e-14);
   });
 
   it('zero matrix and diagonal matrices', async () => {

@@ -78,7 +78,7 @@ async function main(): Promise<void> {
   for (const n of sizes) {
     const a = randomSymmetric(n, 1234 + n);
     const quick = n <= 200;
-    const opts = { minTimeMs: quick ? 1000 : 1500, minIterations: 5, warmupIterations: 3 };
+    const opts = { minTimeMs: quick ? 1000 : 2000, minIterations: 7, warmupIterations: 6 };
 
     // ours through the copying wrapper (validation + copy in/out included)
     const tWrap = await measure(() => eigh(k, a, n), opts);

@@ -37,9 +37,10 @@ for n in ${JSON.stringify(SIZES)}:
     out[str(n)] = {'NN': med(lambda: a @ b, reps), 'TN': med(lambda: a.T @ b, reps), 'NT': med(lambda: a @ b.T, reps)}
 cfg = ''
 try:
-    import numpy
-    info = numpy.show_config(mode='dicts')
-    cfg = info.get('Build Dependencies', {}).get('blas', {}).get('name', '')
+    # The BLAS actually loaded (Debian's numpy goes through the libblas.so.3 alternative).
+    with open('/proc/self/maps') as f:
+        libs = sorted({l.split()[-1] for l in f if 'blas' in l.lower() and '/' in l})
+    cfg = ', '.join(libs)
 except Exception:
     pass
 out['_blas'] = cfg
@@ -94,7 +95,7 @@ async function main(): Promise<void> {
   }
 
   const np = runNumpyPeer(NUMPY_SCRIPT) as Record<string, Record<Variant, number>> | null;
-  if (np) notes.push(`numpy ${String(np._version)} (BLAS: ${String(np._blas) || 'unknown'}), OPENBLAS_NUM_THREADS=1`);
+  if (np) notes.push(`numpy ${String(np._version)}, BLAS loaded: ${String(np._blas) || 'unknown'}; OPENBLAS_NUM_THREADS=1`);
   else notes.push('numpy peer unavailable: its columns are null');
 
   for (const n of SIZES) {

@@ -14,7 +14,8 @@
 //
 // Method (blocked, right-looking, block NB): for each diagonal block of NB columns
 //   1. factor the NB x NB diagonal block with the unblocked row-oriented (dot-product) Cholesky;
-//   2. the panel below it: L21 = A21 L11^-T, one forward substitution per row (contiguous rows);
+//   2. the panel below it: L21 = A21 L11^-T, solved on a transposed copy of PW rows at a time
+//      (forward substitution along contiguous rows, f64x2 over four panel rows at once);
 //   3. the trailing update A22 -= L21 L21^T on the lower triangle only, one dgemm per row block
 //      for the part left of the diagonal block and a small dgemm into scratch for the diagonal
 //      block (only its lower half is subtracted, so the upper triangle of a is never touched).
@@ -24,6 +25,7 @@
 import { dgemm } from "./gemm";
 
 const NB: i32 = 64;
+const PW: i32 = 128; // panel rows solved per chunk (Pt is NB x PW)
 
 @inline function at(p: usize, ld: i32, i: i32, j: i32): usize {
   return p + ((<usize>i * <usize>ld + <usize>j) << 3);
@@ -104,11 +106,53 @@ function factorDiagonalBlock(jb: i32, p: usize, ld: i32): i32 {
   return 0;
 }
 
+// X L^T = B for the rows x jb block B at p (row stride ld, overwritten by X), with L the jb x jb
+// lower triangle at l (stride ld). Chunks of PW rows are transposed into Pt (jb x PW), where the
+// substitution L Xt = Bt runs over contiguous rows, four columns (panel rows) per pass.
+function panelSolve(rows: i32, jb: i32, l: usize, p: usize, ld: i32, Pt: usize): void {
+  for (let r0 = 0; r0 < rows; r0 += PW) {
+    const w = min(PW, rows - r0);
+    const wp = (w + 3) & ~3; // padded row length of Pt
+    // transpose in (pad columns with zeros)
+    for (let j = 0; j < jb; j++) {
+      const dst = Pt + ((<usize>j * <usize>wp) << 3);
+      for (let r = 0; r < w; r++) store<f64>(dst + (<usize>r << 3), load<f64>(at(p, ld, r0 + r, j)));
+      for (let r = w; r < wp; r++) store<f64>(dst + (<usize>r << 3), 0);
+    }
+    // forward substitution, row i of Pt: Pt[i] = (Pt[i] - sum_{q<i} L[i][q] Pt[q]) / L[i][i]
+    for (let i = 0; i < jb; i++) {
+      const li = at(l, ld, i, 0);
+      const inv = f64x2.splat(load<f64>(li + (<usize>i << 3)));
+      const ri = Pt + ((<usize>i * <usize>wp) << 3);
+      for (let c = 0; c < wp; c += 4) {
+        let a0 = v128.load(ri + (<usize>c << 3));
+        let a1 = v128.load(ri + (<usize>c << 3), 16);
+        let q = Pt + (<usize>c << 3);
+        const stride = <usize>wp << 3;
+        for (let k = 0; k < i; k++) {
+          const lv = f64x2.splat(load<f64>(li + (<usize>k << 3)));
+          a0 = f64x2.sub(a0, f64x2.mul(lv, v128.load(q)));
+          a1 = f64x2.sub(a1, f64x2.mul(lv, v128.load(q, 16)));
+          q += stride;
+        }
+        v128.store(ri + (<usize>c << 3), f64x2.div(a0, inv));
+        v128.store(ri + (<usize>c << 3), f64x2.div(a1, inv), 16);
+      }
+    }
+    // transpose back
+    for (let j = 0; j < jb; j++) {
+      const src = Pt + ((<usize>j * <usize>wp) << 3);
+      for (let r = 0; r < w; r++) store<f64>(at(p, ld, r0 + r, j), load<f64>(src + (<usize>r << 3)));
+    }
+  }
+}
+
 export function cholesky(n: i32, a: usize, lda: i32): i32 {
   if (n < 0 || lda < n) return 4;
   if (n == 0) return 0;
   if (!lowerFinite(n, a, lda)) return 1;
   const T = heap.alloc(<usize>(NB * NB) << 3);
+  const Pt = heap.alloc(<usize>(NB * PW) << 3);
   let status = 0;
   for (let j0 = 0; j0 < n; j0 += NB) {
     const j1 = min(j0 + NB, n);
@@ -117,15 +161,10 @@ export function cholesky(n: i32, a: usize, lda: i32): i32 {
     status = factorDiagonalBlock(jb, at(a, lda, j0, j0), lda);
     if (status != 0) break;
     if (j1 == n) break;
-    // 2. panel rows j1..n-1: solve L11 x^T = a^T per row
-    for (let i = j1; i < n; i++) {
-      const ri = at(a, lda, i, j0);
-      for (let j = 0; j < jb; j++) {
-        const lj = at(a, lda, j0 + j, j0);
-        const s = load<f64>(ri + (<usize>j << 3)) - dot(ri, lj, j);
-        store<f64>(ri + (<usize>j << 3), s / load<f64>(lj + (<usize>j << 3)));
-      }
-    }
+    // 2. panel rows j1..n-1: A21 <- A21 L11^-T. The panel is transposed into Pt (jb x rows, rows
+    //    contiguous) in column chunks of PW, solved as L11 Pt = Pt by forward substitution with
+    //    f64x2 across four panel rows at a time, and transposed back.
+    panelSolve(n - j1, jb, at(a, lda, j0, j0), at(a, lda, j1, j0), lda, Pt);
     // 3. trailing update, lower triangle only, row blocks of NB
     for (let i0 = j1; i0 < n; i0 += NB) {
       const i1 = min(i0 + NB, n);
@@ -141,6 +180,7 @@ export function cholesky(n: i32, a: usize, lda: i32): i32 {
       }
     }
   }
+  heap.free(Pt);
   heap.free(T);
   return status;
 }

@@ -238,7 +238,7 @@ function reducePanel(
   }
 }
 
-/** S[0..s, 0..s] (lower part) -= V^T W + W^T V for the panel in RR, via row blocks through dgemm. */
+/** S[0..s, 0..s] (lower part) -= V^T W + W^T V for the panel in RR (recursive split, dgemm). */
 function trailingUpdate(A: usize, lda: i32, s: i32, nb: i32, RR: usize, ldr: i32, L: usize): void {
   const k2 = 2 * nb;
   // L (s x 2nb): L[p][c] = v_c[p], L[p][nb + c] = w_c[p]; then S -= L * RR with RR = [W; V]
@@ -304,9 +304,9 @@ function backTransform(n: i32, A: usize, lda: i32, tau: usize, Z: usize, ldz: i3
   const Ur = ws; // KB x n: rows u_j (reflector b - j), zero padded
   const Uc = Ur + ((<usize>KB * <usize>n) << 3); // n x KB: transpose
   const T = Uc + ((<usize>KB * <usize>n) << 3); // KB x KB upper triangular
-  const M1 = T + ((<usize>KB * <usize>KB) << 3); // KB x n
-  const M2 = M1 + ((<usize>KB * <usize>n) << 3); // KB x n
-  const tmp = M2 + ((<usize>KB * <usize>n) << 3); // KB
+  const M1 = T + ((<usize>KB * <usize>KB) << 3); // KB x n: U^T Z
+  const UT = M1 + ((<usize>KB * <usize>n) << 3); // n x KB: U T
+  const tmp = UT + ((<usize>KB * <usize>n) << 3); // KB
   let a = 2; // H_1 is always the identity (a 1-vector needs no reflection)
   while (a <= n - 1) {
     const b = min(a + KB - 1, n - 1);
@@ -338,9 +338,10 @@ function backTransform(n: i32, A: usize, lda: i32, tau: usize, Z: usize, ldz: i3
       const dst = rowPtr(Uc, q, k);
       for (let j = 0; j < k; j++) stf(dst, j, ldf(Ur, j * Lr + q));
     }
+    // Z <- Z - (U T)(U^T Z): U T costs 2 Lr k^2, less than T (U^T Z) at 2 k^2 n
     dgemm(0, 0, k, n, Lr, 1.0, Ur, Lr, Z, ldz, 0.0, M1, n);
-    dgemm(0, 0, k, n, k, 1.0, T, k, M1, n, 0.0, M2, n);
-    dgemm(0, 0, Lr, n, k, -1.0, Uc, k, M2, n, 1.0, Z, ldz);
+    dgemm(0, 0, Lr, k, k, 1.0, Uc, k, T, k, 0.0, UT, k);
+    dgemm(0, 0, Lr, n, k, -1.0, UT, k, M1, n, 1.0, Z, ldz);
     a = b + 1;
   }
 }

@@ -60,14 +60,22 @@ function toDense(name: string, a: Float64Array | number[][], n: number | undefin
     }
   }
   if (symTol !== Infinity) {
+    // tiles of 32 x 32 so that the transposed reads stay in cache
     const lim = symTol * amax;
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < i; j++) {
-        const d = Math.abs(data[i * n + j] - data[j * n + i]);
-        if (d > lim) {
-          throw new Error(
-            `${name}: matrix is not symmetric: |a(${i}, ${j}) - a(${j}, ${i})| = ${d.toExponential(3)} > ${symTol} * max|a| = ${lim.toExponential(3)}`,
-          );
+    const T = 32;
+    for (let i0 = 0; i0 < n; i0 += T) {
+      for (let j0 = 0; j0 <= i0; j0 += T) {
+        const i1 = Math.min(n, i0 + T);
+        for (let i = i0; i < i1; i++) {
+          const j1 = Math.min(i, j0 + T);
+          for (let j = j0; j < j1; j++) {
+            const d = Math.abs(data[i * n + j] - data[j * n + i]);
+            if (d > lim) {
+              throw new Error(
+                `${name}: matrix is not symmetric: |a(${i}, ${j}) - a(${j}, ${i})| = ${d.toExponential(3)} > ${symTol} * max|a| = ${lim.toExponential(3)}`,
+              );
+            }
+          }
         }
       }
     }

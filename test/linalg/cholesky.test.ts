@@ -80,6 +80,30 @@ describe('cholesky', () => {
     for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) expect(out[i * n + j]).toBe(l[i * n + j]);
   });
 
+  it('raw kernels honour row strides (lda, ldb > n)', async () => {
+    const k = await loadKernels();
+    const n = 150, lda = 157, nrhs = 3, ldb = 5;
+    const a = spd(n, rng(44));
+    const b = new Float64Array(n * nrhs).map(rng(45));
+    const x = choleskySolve(k, a, b, n, nrhs);
+    const ap = new Float64Array(n * lda).fill(Number.NaN);
+    for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) ap[i * lda + j] = a[i * n + j];
+    const bp = new Float64Array(n * ldb).fill(-1);
+    for (let i = 0; i < n; i++) for (let j = 0; j < nrhs; j++) bp[i * ldb + j] = b[i * nrhs + j];
+    const out = k.scope(() => {
+      const A = k.f64(n * lda, ap);
+      const B = k.f64(n * ldb, bp);
+      const f = (name: string) => k.fn<(...x: number[]) => number>(name);
+      k.check('cholesky', f('cholesky')(n, A.ptr, lda));
+      k.check('choleskySolve', f('choleskySolve')(n, nrhs, A.ptr, lda, B.ptr, ldb));
+      return B.toArray();
+    });
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < nrhs; j++) expect(out[i * ldb + j]).toBe(x[i * nrhs + j]);
+      for (let j = nrhs; j < ldb; j++) expect(out[i * ldb + j]).toBe(-1);
+    }
+  });
+
   it('known 3x3 factor', async () => {
     const k = await loadKernels();
     // A = L L^T with L = [[2,0,0],[1,3,0],[-1,0.5,1]]

@@ -253,10 +253,11 @@ describe('eigh: random symmetric matrices', () => {
       solveChecked(randomSymmetric(n, 1000 + n), n);
     });
   }
-  it('n = 768', () => {
+  it('n = 768 (through divide and conquer)', () => {
     const n = 768;
     const a = randomSymmetric(n, 7);
     solveChecked(a, n);
+    expect(k.fn<() => number>('tridiagEigLastMerges')()).toBeGreaterThan(15);
   });
   it('accepts an array of rows and matches the Float64Array form', () => {
     const a = randomSymmetric(6, 3);

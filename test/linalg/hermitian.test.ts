@@ -411,6 +411,35 @@ describe('eighHermitian (complex Hermitian eigensolver)', () => {
     expect(qt.orthogonality).toBeLessThanOrEqual(1e-14);
   });
 
+  it('raw kernel honours row strides lda, ldv > n (both the unblocked and blocked back-transformation)', async () => {
+    const k = await loadKernels();
+    for (const n of [7, 140]) {
+      const lda = n + 3, ldv = n + 5;
+      const a = randomHermitian(n, rng(n));
+      const ref = eighHermitian(k, a, n);
+      const padded = new Float64Array(2 * n * lda).fill(Number.NaN);
+      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
+        padded[2 * (i * lda + j)] = a[2 * (i * n + j)];
+        padded[2 * (i * lda + j) + 1] = a[2 * (i * n + j) + 1];
+      }
+      const { w, v } = k.scope(() => {
+        const A = k.f64(2 * n * lda, padded);
+        const W = k.f64(n);
+        const V = k.f64(2 * n * ldv, new Float64Array(2 * n * ldv).fill(7));
+        k.check('eighHerm', k.fn<(...x: number[]) => number>('eighHerm')(n, A.ptr, lda, W.ptr, V.ptr, ldv));
+        return { w: W.toArray(), v: V.toArray() };
+      });
+      expect(Array.from(w)).toEqual(Array.from(ref.values));
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < n; j++) {
+          expect(v[2 * (i * ldv + j)]).toBe(ref.vectors[2 * (i * n + j)]);
+          expect(v[2 * (i * ldv + j) + 1]).toBe(ref.vectors[2 * (i * n + j) + 1]);
+        }
+        for (let j = n; j < ldv; j++) expect(v[2 * (i * ldv + j)]).toBe(7); // padding untouched
+      }
+    }
+  });
+
   it('zero matrix and diagonal matrices', async () => {
     const k = await loadKernels();
     const z = eighHermitian(k, new Float64Array(2 * 9), 3);

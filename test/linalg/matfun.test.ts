@@ -32,7 +32,11 @@ function matmul(a: ArrayLike<number>, b: ArrayLike<number>, m: number, kk: numbe
     }
   return c;
 }
-const frob = (a: ArrayLike<number>) => Math.sqrt(Array.prototype.reduce.call(a, (s: number, x: number) => s + x * x, 0) as number);
+function frob(a: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * a[i];
+  return Math.sqrt(s);
+}
 function diffNorm(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2;
@@ -192,6 +196,40 @@ describe('symmetric matrix functions', () => {
     expect(() => symSqrt(k, [1, 2, 3], 2)).toThrow(/2x2 matrix needs 4 values, got 3/);
     expect(() => symPinvExcluding(k, eye(3), 3, [1, 1], 1)).toThrow(/3x1 row-major array \(3 values\), got 2/);
     expect(k.liveBuffers).toBe(live);
+  });
+
+  it('raw kernels honour row strides (lda, ldx, ldo > n)', async () => {
+    const k = await loadKernels();
+    const nAtoms = 6, n = 18, lda = 21, ldx = 4, ldo = 20;
+    const phi = springNetwork(nAtoms, rng(8));
+    const t = uniformTranslations(nAtoms);
+    const ref = symPinvExcluding(k, phi, n, t, 3);
+    const refSqrt = symSqrt(k, matmul(phi, phi, n, n, n), n);
+    const ap = new Float64Array(n * lda).fill(Number.NaN);
+    for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) ap[i * lda + j] = phi[i * n + j];
+    const xp = new Float64Array(n * ldx).fill(Number.NaN);
+    for (let i = 0; i < n; i++) for (let j = 0; j < 3; j++) xp[i * ldx + j] = t[i * 3 + j];
+    const a2 = matmul(phi, phi, n, n, n);
+    const a2p = new Float64Array(n * lda);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) a2p[i * lda + j] = a2[i * n + j];
+    const { pinv, sq } = k.scope(() => {
+      const A = k.f64(n * lda, ap);
+      const X = k.f64(n * ldx, xp);
+      const O = k.f64(n * ldo, new Float64Array(n * ldo).fill(5));
+      const f = (name: string) => k.fn<(...x: number[]) => number>(name);
+      k.check('symPinvExcluding', f('symPinvExcluding')(n, A.ptr, lda, X.ptr, 3, ldx, O.ptr, ldo, 1e-10));
+      const pinv = O.toArray();
+      const A2 = k.f64(n * lda, a2p);
+      k.check('symSqrt', f('symSqrt')(n, A2.ptr, lda, O.ptr, ldo, 0));
+      return { pinv, sq: O.toArray() };
+    });
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < n; j++) {
+        expect(pinv[i * ldo + j]).toBe(ref[i * n + j]);
+        expect(sq[i * ldo + j]).toBe(refSqrt[i * n + j]);
+      }
+      for (let j = n; j < ldo; j++) expect(pinv[i * ldo + j]).toBe(5);
+    }
   });
 
   it('symFromEigen rebuilds a matrix from part of its eigendecomposition', async () => {

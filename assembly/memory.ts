@@ -1,3 +1,5 @@
+import { fullFinite } from "./linalg/common";
+
 // Raw memory for the TypeScript side. Kernels work on pointers into linear memory; the
 // host allocates through these two exports and reads/writes through typed-array views.
 // Blocks come from the TLSF allocator (runtime "minimal"), 16-byte aligned, so v128 loads
@@ -20,16 +22,9 @@ export const STATUS_NO_CONVERGENCE: i32 = 2;
 export const STATUS_NOT_POSITIVE_DEFINITE: i32 = 3;
 export const STATUS_BAD_ARGUMENT: i32 = 4;
 
-/** True when every one of the `n` f64 values at `p` (row stride `ld`, `rows` rows) is finite. */
+/** True when the rows x cols values at `p` (row stride `ld`) are all finite (no NaN, no Inf). */
 export function allFinite(p: usize, rows: i32, cols: i32, ld: i32): bool {
-  for (let i = 0; i < rows; i++) {
-    const row = p + (<usize>i * <usize>ld << 3);
-    let acc: f64 = 0;
-    for (let j = 0; j < cols; j++) acc += load<f64>(row + (<usize>j << 3)) * 0.0;
-    // x*0 is NaN exactly when x is NaN or infinite; the sum stays 0 otherwise.
-    if (acc != acc) return false;
-  }
-  return true;
+  return fullFinite(rows, cols, p, ld);
 }
 
 /** Test hook: aborts with a message, so the host's abort-to-Error path can be checked. */

@@ -23,28 +23,12 @@
 // (f64x2) inside the diagonal blocks.
 
 import { dgemm } from "./gemm";
+import { at, dot, lowerFinite, fullFinite } from "./common";
 
 const NB: i32 = 64;
 const PW: i32 = 128; // panel rows solved per chunk (Pt is NB x PW)
 
-@inline function at(p: usize, ld: i32, i: i32, j: i32): usize {
-  return p + ((<usize>i * <usize>ld + <usize>j) << 3);
-}
 
-// sum_{t < len} x[t] y[t]
-function dot(x: usize, y: usize, len: i32): f64 {
-  let a0 = f64x2.splat(0), a1 = f64x2.splat(0);
-  let t = 0;
-  for (; t + 3 < len; t += 4) {
-    const o = <usize>t << 3;
-    a0 = f64x2.add(a0, f64x2.mul(v128.load(x + o), v128.load(y + o)));
-    a1 = f64x2.add(a1, f64x2.mul(v128.load(x + o, 16), v128.load(y + o, 16)));
-  }
-  a0 = f64x2.add(a0, a1);
-  let s = f64x2.extract_lane(a0, 0) + f64x2.extract_lane(a0, 1);
-  for (; t < len; t++) s += load<f64>(x + (<usize>t << 3)) * load<f64>(y + (<usize>t << 3));
-  return s;
-}
 
 // y[0:len] -= c * x[0:len]
 function axpyMinus(c: f64, x: usize, y: usize, len: i32): void {
@@ -72,23 +56,7 @@ function scaleDiv(c: f64, y: usize, len: i32): void {
   if (t < len) store<f64>(y + (<usize>t << 3), load<f64>(y + (<usize>t << 3)) / c);
 }
 
-function lowerFinite(n: i32, a: usize, lda: i32): bool {
-  let acc: f64 = 0;
-  for (let i = 0; i < n; i++) {
-    const row = at(a, lda, i, 0);
-    for (let j = 0; j <= i; j++) acc += load<f64>(row + (<usize>j << 3)) * 0.0;
-  }
-  return acc == acc;
-}
 
-function fullFinite(rows: i32, cols: i32, b: usize, ldb: i32): bool {
-  let acc: f64 = 0;
-  for (let i = 0; i < rows; i++) {
-    const row = at(b, ldb, i, 0);
-    for (let j = 0; j < cols; j++) acc += load<f64>(row + (<usize>j << 3)) * 0.0;
-  }
-  return acc == acc;
-}
 
 // Unblocked Cholesky of the jb x jb block at p (row stride ld). Returns 0 or 3.
 function factorDiagonalBlock(jb: i32, p: usize, ld: i32): i32 {

@@ -17,49 +17,18 @@
 
 import { dgemm } from "./gemm";
 import { tridiagEig, tridiagEigValues } from "./tridiagonal";
+import { ldf, stf, rowPtr, pow2Scale, dot } from "./common";
 
 const NB: i32 = 32; // reflectors per panel in the reduction
 const NX: i32 = 96; // below this many remaining rows the rest is reduced unblocked
 const RB: i32 = 64; // diagonal blocks of the trailing update's recursive split
 const KB: i32 = 64; // reflectors per block in the back-transformation
 
-@inline function ldf(p: usize, i: i32): f64 {
-  return load<f64>(p + (<usize>i << 3));
-}
-@inline function stf(p: usize, i: i32, v: f64): void {
-  store<f64>(p + (<usize>i << 3), v);
-}
-@inline function rowPtr(p: usize, i: i32, ld: i32): usize {
-  return p + ((<usize>i * <usize>ld) << 3);
-}
 
-function pow2Scale(max: f64): f64 {
-  const bits = reinterpret<u64>(max);
-  const ex = <i32>((bits >> 52) & 0x7ff);
-  if (ex == 0 || ex == 0x7ff) return 1.0;
-  const se = 2046 - ex;
-  if (se <= 0 || se >= 2047) return 1.0;
-  return reinterpret<f64>(<u64>se << 52);
-}
 
 // ---------------------------------------------------------------------------------------------
 // f64x2 vector helpers on contiguous data
 
-/** sum_j x[j] y[j], j < n */
-function dot(x: usize, y: usize, n: i32): f64 {
-  let a0 = f64x2.splat(0);
-  let a1 = f64x2.splat(0);
-  let j = 0;
-  for (; j + 4 <= n; j += 4) {
-    const o = <usize>j << 3;
-    a0 = f64x2.add(a0, f64x2.mul(v128.load(x + o), v128.load(y + o)));
-    a1 = f64x2.add(a1, f64x2.mul(v128.load(x + o + 16), v128.load(y + o + 16)));
-  }
-  a0 = f64x2.add(a0, a1);
-  let s = f64x2.extract_lane(a0, 0) + f64x2.extract_lane(a0, 1);
-  for (; j < n; j++) s += ldf(x, j) * ldf(y, j);
-  return s;
-}
 
 /** y[j] += alpha x[j], j < n */
 function axpy(alpha: f64, x: usize, y: usize, n: i32): void {

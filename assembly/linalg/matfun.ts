@@ -46,6 +46,7 @@
 
 import { dgemm } from "./gemm";
 import { eighSym } from "./eigh";
+import { at, lowerFinite } from "./common";
 
 export const FN_SQRT: i32 = 0;
 export const FN_INVSQRT: i32 = 1;
@@ -57,18 +58,7 @@ export const FN_LOG: i32 = 5;
 
 const EPS: f64 = 2.220446049250313e-16;
 
-@inline function at(p: usize, ld: i32, i: i32, j: i32): usize {
-  return p + ((<usize>i * <usize>ld + <usize>j) << 3);
-}
 
-function lowerFinite(n: i32, a: usize, lda: i32): bool {
-  let acc: f64 = 0;
-  for (let i = 0; i < n; i++) {
-    const row = at(a, lda, i, 0);
-    for (let j = 0; j <= i; j++) acc += load<f64>(row + (<usize>j << 3)) * 0.0;
-  }
-  return acc == acc;
-}
 
 // Lower triangle of a into a full symmetric n x n matrix (row stride n).
 function symmetricCopy(n: i32, a: usize, lda: i32, dst: usize): void {

@@ -13,6 +13,7 @@
 // The matrix is scaled by a power of two (exact) before solving and the eigenvalues unscaled after.
 
 import { dgemm } from "./gemm";
+import { ldf, stf, ldi, sti, rowPtr, pow2Scale, finiteVec } from "./common";
 
 const EPS: f64 = 2.220446049250313e-16; // 2^-52, spacing of doubles at 1
 const TINY: f64 = 2.2250738585072014e-308; // smallest normal double
@@ -23,37 +24,8 @@ const QL_MAXIT: i32 = 60; // QL sweeps per eigenvalue
 // ---------------------------------------------------------------------------------------------
 // small memory helpers
 
-@inline function ldf(p: usize, i: i32): f64 {
-  return load<f64>(p + (<usize>i << 3));
-}
-@inline function stf(p: usize, i: i32, v: f64): void {
-  store<f64>(p + (<usize>i << 3), v);
-}
-@inline function ldi(p: usize, i: i32): i32 {
-  return load<i32>(p + (<usize>i << 2));
-}
-@inline function sti(p: usize, i: i32, v: i32): void {
-  store<i32>(p + (<usize>i << 2), v);
-}
-@inline function rowPtr(p: usize, i: i32, ld: i32): usize {
-  return p + ((<usize>i * <usize>ld) << 3);
-}
 
-/** Power of two s with max*s in [1, 2); 1 when max is zero, subnormal or not finite. */
-function pow2Scale(max: f64): f64 {
-  const bits = reinterpret<u64>(max);
-  const ex = <i32>((bits >> 52) & 0x7ff);
-  if (ex == 0 || ex == 0x7ff) return 1.0;
-  const se = 2046 - ex; // biased exponent of 2^(1023 - (ex - 1023))
-  if (se <= 0 || se >= 2047) return 1.0;
-  return reinterpret<f64>(<u64>se << 52);
-}
 
-function finiteVec(p: usize, n: i32): bool {
-  let acc: f64 = 0;
-  for (let i = 0; i < n; i++) acc += ldf(p, i) * 0.0;
-  return acc == acc;
-}
 
 /** x <- c x - s y, y <- s x + c y on two contiguous rows of length n. */
 function rotRows(x: usize, y: usize, n: i32, c: f64, s: f64): void {

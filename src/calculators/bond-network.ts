@@ -15,7 +15,8 @@
 // pair (e.g. first and second neighbours) if their d0 differ by more than 2 tolerance.
 import type { Structure } from '../structure/structure.js';
 import type { Kernels } from '../wasm/kernels.js';
-import { F64Block, I32Buffer, neighborPairs } from '../neighbors/neighbor-list.js';
+import { neighborPairs } from '../neighbors/neighbor-list.js';
+import type { F64Buffer, I32Buffer } from '../wasm/kernels.js';
 import { type CalcOptions, type CalcResult, type Calculator, CalculatorError } from './calculator.js';
 import {
   type Json, PotentialError, ST_OVERLAP, arrayField, checkType, isObject, noExtraKeys, num, optNum, runBatch, speciesTuple,
@@ -88,12 +89,12 @@ export class BondNetworkCalculator implements Calculator {
   private readonly bj: I32Buffer;
   private readonly bs: I32Buffer;
   private readonly bt: I32Buffer;
-  private readonly pbuf: F64Block;
-  private readonly fracRef: F64Block;
-  private readonly frac: F64Block;
-  private readonly cell: F64Block;
-  private readonly forces: F64Block;
-  private readonly out: F64Block;
+  private readonly pbuf: F64Buffer;
+  private readonly fracRef: F64Buffer;
+  private readonly frac: F64Buffer;
+  private readonly cell: F64Buffer;
+  private readonly forces: F64Buffer;
+  private readonly out: F64Buffer;
   private readonly info: I32Buffer;
   private disposed = false;
 
@@ -129,26 +130,26 @@ export class BondNetworkCalculator implements Calculator {
     if (bonds.length === 0) throw new PotentialError(`${source}: no bond of any type found in the reference structure (tolerance ${tol} Å)`);
     this.bonds = bonds;
     const nb = bonds.length;
-    this.bi = new I32Buffer(k, nb);
-    this.bj = new I32Buffer(k, nb);
-    this.bs = new I32Buffer(k, 3 * nb);
-    this.bt = new I32Buffer(k, nb);
+    this.bi = k.i32(nb, undefined, { owned: true });
+    this.bj = k.i32(nb, undefined, { owned: true });
+    this.bs = k.i32(3 * nb, undefined, { owned: true });
+    this.bt = k.i32(nb, undefined, { owned: true });
     bonds.forEach((b, q) => {
       this.bi.view[q] = b.i;
       this.bj.view[q] = b.j;
       this.bs.view.set(b.shift, 3 * q);
       this.bt.view[q] = b.type;
     });
-    this.pbuf = new F64Block(k, 4 * p.bonds.length);
+    this.pbuf = k.f64(4 * p.bonds.length, undefined, { owned: true });
     p.bonds.forEach((b, t) => this.pbuf.view.set([b.d0, b.k2, b.k3 ?? 0, b.k4 ?? 0], 4 * t));
     const n = reference.natoms;
-    this.fracRef = new F64Block(k, 3 * n);
+    this.fracRef = k.f64(3 * n, undefined, { owned: true });
     this.fracRef.view.set(reference.frac);
-    this.frac = new F64Block(k, 3 * n);
-    this.cell = new F64Block(k, 9);
-    this.forces = new F64Block(k, 3 * n);
-    this.out = new F64Block(k, 10);
-    this.info = new I32Buffer(k, 2);
+    this.frac = k.f64(3 * n, undefined, { owned: true });
+    this.cell = k.f64(9, undefined, { owned: true });
+    this.forces = k.f64(3 * n, undefined, { owned: true });
+    this.out = k.f64(10, undefined, { owned: true });
+    this.info = k.i32(2, undefined, { owned: true });
   }
 
   get bondCount(): number {

@@ -12,7 +12,7 @@
 //             (energy and forces continuous; the form of ASE's LennardJones(smooth=True)).
 // Every pair of species that can occur must be listed (no mixing rules are applied).
 import type { Kernels } from '../wasm/kernels.js';
-import { F64Block } from '../neighbors/neighbor-list.js';
+import type { F64Buffer } from '../wasm/kernels.js';
 import {
   NeighborListCalculator, PotentialError, type Json, arrayField, checkType, isObject, noExtraKeys, num, optNum, speciesTuple,
 } from './wasm-calculator.js';
@@ -86,7 +86,7 @@ type PairFn = (
 export class LennardJonesCalculator extends NeighborListCalculator {
   readonly name = 'lennard-jones';
   readonly params: LennardJonesParams;
-  private readonly paramBuf: F64Block;
+  private readonly paramBuf: F64Buffer;
   private readonly nt: number;
   private readonly fn: PairFn;
 
@@ -115,7 +115,7 @@ export class LennardJonesCalculator extends NeighborListCalculator {
       vals[o + 4] = smooth ? 1 : 0;
       vals[o + 5] = ro * ro;
     });
-    this.paramBuf = new F64Block(k, vals.length);
+    this.paramBuf = k.f64(vals.length, undefined, { owned: true });
     this.paramBuf.view.set(vals);
   }
 

@@ -8,7 +8,7 @@
 // minimum -D (+ small shift) at r0. Same form as LAMMPS `pair_style morse` with `pair_modify shift yes`
 // (D0, alpha, r0) and as ASE's MorsePotential with epsilon = D, rho0 = a r0 (ASE adds its own smooth cutoff).
 import type { Kernels } from '../wasm/kernels.js';
-import { F64Block } from '../neighbors/neighbor-list.js';
+import type { F64Buffer } from '../wasm/kernels.js';
 import { pairTable } from './lennard-jones.js';
 import {
   NeighborListCalculator, PotentialError, type Json, arrayField, checkType, isObject, noExtraKeys, num, optNum, speciesTuple,
@@ -55,7 +55,7 @@ type PairFn = (
 export class MorseCalculator extends NeighborListCalculator {
   readonly name = 'morse';
   readonly params: MorseParams;
-  private readonly paramBuf: F64Block;
+  private readonly paramBuf: F64Buffer;
   private readonly nt: number;
   private readonly fn: PairFn;
 
@@ -67,7 +67,7 @@ export class MorseCalculator extends NeighborListCalculator {
     this.nt = species.length;
     this.fn = k.fn<PairFn>('pair_compute');
     const energyAt = k.fn<(D: number, a: number, r0: number, r: number) => number>('morse_energy');
-    this.paramBuf = new F64Block(k, this.nt * this.nt * 8);
+    this.paramBuf = k.f64(this.nt * this.nt * 8, undefined, { owned: true });
     const v = this.paramBuf.view;
     v.fill(0);
     table.forEach((q, t) => {

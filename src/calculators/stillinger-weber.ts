@@ -18,7 +18,7 @@
 // plus an optional "skin" (Å, default 0.5).
 import { readFileSync } from 'node:fs';
 import type { Kernels } from '../wasm/kernels.js';
-import { F64Block } from '../neighbors/neighbor-list.js';
+import type { F64Buffer } from '../wasm/kernels.js';
 import {
   NeighborListCalculator, PotentialError, type Json, arrayField, checkType, isObject, noExtraKeys, num, optNum, speciesTuple,
 } from './wasm-calculator.js';
@@ -130,8 +130,8 @@ type SwFn = (
 export class StillingerWeberCalculator extends NeighborListCalculator {
   readonly name = 'stillinger-weber';
   readonly params: StillingerWeberParams;
-  private readonly p2: F64Block;
-  private readonly p3: F64Block;
+  private readonly p2: F64Buffer;
+  private readonly p3: F64Buffer;
   private readonly nt: number;
   private readonly fn: SwFn;
 
@@ -174,9 +174,9 @@ export class StillingerWeberCalculator extends NeighborListCalculator {
     this.params = p;
     this.nt = nt;
     this.fn = k.fn<SwFn>('sw_compute');
-    this.p2 = new F64Block(k, v2.length);
+    this.p2 = k.f64(v2.length, undefined, { owned: true });
     this.p2.view.set(v2);
-    this.p3 = new F64Block(k, v3.length);
+    this.p3 = k.f64(v3.length, undefined, { owned: true });
     this.p3.view.set(v3);
   }
 

@@ -4,7 +4,8 @@
 import type { Structure } from '../structure/structure.js';
 import type { Kernels } from '../wasm/kernels.js';
 import { KernelError } from '../wasm/kernels.js';
-import { F64Block, I32Buffer, NeighborList } from '../neighbors/neighbor-list.js';
+import { NeighborList } from '../neighbors/neighbor-list.js';
+import type { F64Buffer, I32Buffer } from '../wasm/kernels.js';
 import { type CalcOptions, type CalcResult, type Calculator, CalculatorError, validateResult } from './calculator.js';
 
 /** A malformed potential file or parameter object. */
@@ -115,9 +116,9 @@ export abstract class NeighborListCalculator implements Calculator {
   protected readonly species: SpeciesMap;
   private typesBuf: I32Buffer | null = null;
   private typesFor: readonly string[] | null = null;
-  private fextBuf: F64Block | null = null;
-  private forcesBuf: F64Block | null = null;
-  protected readonly outBuf: F64Block;
+  private fextBuf: F64Buffer | null = null;
+  private forcesBuf: F64Buffer | null = null;
+  protected readonly outBuf: F64Buffer;
   protected readonly infoBuf: I32Buffer;
   private disposed = false;
 
@@ -125,8 +126,8 @@ export abstract class NeighborListCalculator implements Calculator {
     this.k = k;
     this.species = new SpeciesMap(species);
     this.nl = new NeighborList(k, { cutoff, skin, full });
-    this.outBuf = new F64Block(k, 10);
-    this.infoBuf = new I32Buffer(k, 2);
+    this.outBuf = k.f64(10, undefined, { owned: true });
+    this.infoBuf = k.i32(2, undefined, { owned: true });
   }
 
   /** Run the kernel on the current neighbour list; returns its status. */
@@ -141,7 +142,7 @@ export abstract class NeighborListCalculator implements Calculator {
     const n = s.natoms;
     if (!this.typesBuf || this.typesBuf.length < n) {
       this.typesBuf?.free();
-      this.typesBuf = new I32Buffer(this.k, Math.max(n, 1));
+      this.typesBuf = this.k.i32(Math.max(n, 1), undefined, { owned: true });
       this.typesFor = null;
     }
     if (this.typesFor !== s.species) {
@@ -156,11 +157,11 @@ export abstract class NeighborListCalculator implements Calculator {
     const nExt = this.nl.nExt;
     if (!this.fextBuf || this.fextBuf.length < 3 * nExt) {
       this.fextBuf?.free();
-      this.fextBuf = new F64Block(this.k, 3 * Math.max(nExt, 1));
+      this.fextBuf = this.k.f64(3 * Math.max(nExt, 1), undefined, { owned: true });
     }
     if (!this.forcesBuf || this.forcesBuf.length < 3 * n) {
       this.forcesBuf?.free();
-      this.forcesBuf = new F64Block(this.k, 3 * Math.max(n, 1));
+      this.forcesBuf = this.k.f64(3 * Math.max(n, 1), undefined, { owned: true });
     }
   }
 

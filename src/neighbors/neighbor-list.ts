@@ -5,62 +5,9 @@
 // long as no atom moved more than skin/2 from where the list was built. `neighborPairs` is the
 // one-shot public form: every pair (i, j, S) with r_ij = x_j + S·cell − x_i shorter than the cutoff.
 import type { Kernels } from '../wasm/kernels.js';
-import { KernelError } from '../wasm/kernels.js';
+import { KernelError, type F64Buffer, type I32Buffer } from '../wasm/kernels.js';
 
-/** A block of i32 values in WebAssembly memory (the loader only hands out f64 blocks). */
-export class I32Buffer {
-  private cached: Int32Array | null = null;
-  private freed = false;
-  readonly ptr: number;
-  constructor(
-    private readonly k: Kernels,
-    readonly length: number,
-  ) {
-    this.ptr = k.exports.alloc(Math.max(16, length * 4));
-    if (!this.ptr) throw new KernelError(`allocation of ${length} i32 failed`);
-  }
-  get view(): Int32Array {
-    if (this.freed) throw new KernelError('I32Buffer used after free');
-    const buf = this.k.memory.buffer;
-    if (this.cached === null || this.cached.buffer !== buf) this.cached = new Int32Array(buf, this.ptr, this.length);
-    return this.cached;
-  }
-  free(): void {
-    if (this.freed) return;
-    this.freed = true;
-    this.cached = null;
-    this.k.exports.free(this.ptr);
-  }
-}
-
-/** A raw f64 block freed by its owner (not tied to `k.scope`). */
-export class F64Block {
-  private cached: Float64Array | null = null;
-  private freed = false;
-  readonly ptr: number;
-  constructor(
-    private readonly k: Kernels,
-    readonly length: number,
-  ) {
-    this.ptr = k.exports.alloc(Math.max(16, length * 8));
-    if (!this.ptr) throw new KernelError(`allocation of ${length} f64 failed`);
-  }
-  get view(): Float64Array {
-    if (this.freed) throw new KernelError('F64Block used after free');
-    const buf = this.k.memory.buffer;
-    if (this.cached === null || this.cached.buffer !== buf) this.cached = new Float64Array(buf, this.ptr, this.length);
-    return this.cached;
-  }
-  free(): void {
-    if (this.freed) return;
-    this.freed = true;
-    this.cached = null;
-    this.k.exports.free(this.ptr);
-  }
-}
-
-/** Grow-only holder of an I32/F64 block. */
-class Slot<B extends I32Buffer | F64Block> {
+class Slot<B extends I32Buffer | F64Buffer> {
   buf: B | null = null;
   constructor(
     private readonly make: (n: number) => B,
@@ -132,17 +79,17 @@ export class NeighborList {
   private readonly k: Kernels;
   private readonly buildFn: BuildFn;
   private readonly refreshFn: RefreshFn;
-  private readonly cellBuf: F64Block;
+  private readonly cellBuf: F64Buffer;
   private readonly counts: I32Buffer;
-  private readonly extPosS: Slot<F64Block>;
-  private readonly extRefS: Slot<F64Block>;
+  private readonly extPosS: Slot<F64Buffer>;
+  private readonly extRefS: Slot<F64Buffer>;
   private readonly ownerS: Slot<I32Buffer>;
   private readonly imgS: Slot<I32Buffer>;
   private readonly firstS: Slot<I32Buffer>;
   private readonly nbrS: Slot<I32Buffer>;
-  private readonly fracS: Slot<F64Block>;
-  private readonly fracRefS: Slot<F64Block>;
-  private readonly dispS: Slot<F64Block>;
+  private readonly fracS: Slot<F64Buffer>;
+  private readonly fracRefS: Slot<F64Buffer>;
+  private readonly dispS: Slot<F64Buffer>;
   private builtCell: Float64Array | null = null;
   private disposed = false;
 
@@ -156,10 +103,10 @@ export class NeighborList {
     this.full = !!opts.full;
     this.buildFn = k.fn<BuildFn>('nl_build');
     this.refreshFn = k.fn<RefreshFn>('nl_refresh');
-    this.cellBuf = new F64Block(k, 9);
-    this.counts = new I32Buffer(k, 2);
-    const f = (n: number) => new F64Block(k, n);
-    const i = (n: number) => new I32Buffer(k, n);
+    this.cellBuf = k.f64(9, undefined, { owned: true });
+    this.counts = k.i32(2, undefined, { owned: true });
+    const f = (n: number) => k.f64(n, undefined, { owned: true });
+    const i = (n: number) => k.i32(n, undefined, { owned: true });
     this.extPosS = new Slot(f);
     this.extRefS = new Slot(f);
     this.ownerS = new Slot(i);

@@ -28,24 +28,28 @@ export const STATUS_MESSAGES: Record<number, string> = {
   4: 'invalid argument',
 };
 
-/** A block of f64 values in WebAssembly memory. */
-export class F64Buffer {
-  private cached: Float64Array | null = null;
+type Typed = Float64Array | Int32Array;
+type TypedCtor<T extends Typed> = { new (buffer: ArrayBuffer, byteOffset: number, length: number): T; BYTES_PER_ELEMENT: number };
+
+/** A block of numbers (f64 or i32) in WebAssembly memory. */
+export class WasmBuffer<T extends Typed> {
+  private cached: T | null = null;
   private freed = false;
   constructor(
     private readonly owner: Kernels,
+    private readonly ctor: TypedCtor<T>,
     /** Byte address in linear memory. */
     readonly ptr: number,
-    /** Number of f64 elements. */
+    /** Number of elements. */
     readonly length: number,
   ) {}
 
   /** A view on the block; rebuilt if memory grew since the last read. Do not keep it across calls. */
-  get view(): Float64Array {
-    if (this.freed) throw new KernelError('F64Buffer used after free');
-    const buf = this.owner.memory.buffer;
+  get view(): T {
+    if (this.freed) throw new KernelError('buffer used after free');
+    const buf = this.owner.memory.buffer as ArrayBuffer;
     if (this.cached === null || this.cached.buffer !== buf) {
-      this.cached = new Float64Array(buf, this.ptr, this.length);
+      this.cached = new this.ctor(buf, this.ptr, this.length);
     }
     return this.cached;
   }
@@ -57,8 +61,8 @@ export class F64Buffer {
   }
 
   /** A copy of the contents that outlives the buffer. */
-  toArray(): Float64Array {
-    return this.view.slice();
+  toArray(): T {
+    return this.view.slice() as T;
   }
 
   get isFreed(): boolean {
@@ -71,6 +75,16 @@ export class F64Buffer {
     this.cached = null;
     this.owner.release(this);
   }
+}
+
+/** f64 values in WebAssembly memory. */
+export class F64Buffer extends WasmBuffer<Float64Array> {}
+/** i32 values in WebAssembly memory (index lists, counts). */
+export class I32Buffer extends WasmBuffer<Int32Array> {}
+
+export interface AllocOptions {
+  /** The caller frees it: not released at the end of an enclosing `scope()` (long-lived state). */
+  owned?: boolean;
 }
 
 /** Decode an AssemblyScript string (UTF-16, byte length stored 4 bytes before the pointer). */
@@ -91,8 +105,8 @@ export type WasmSource = BufferSource | WebAssembly.Module;
 /** An instantiated kernel module with its allocator. */
 export class Kernels {
   readonly exports: KernelExports;
-  private live = new Set<F64Buffer>();
-  private scopes: F64Buffer[][] = [];
+  private live = new Set<WasmBuffer<Typed>>();
+  private scopes: WasmBuffer<Typed>[][] = [];
 
   private constructor(instance: WebAssembly.Instance) {
     this.exports = instance.exports as unknown as KernelExports;
@@ -131,14 +145,28 @@ export class Kernels {
   }
 
   /** Allocate n f64 values (uninitialised unless `init` is given, which is copied in). */
-  f64(n: number, init?: ArrayLike<number>): F64Buffer {
-    if (!Number.isInteger(n) || n < 0) throw new RangeError(`f64(): bad length ${n}`);
-    const ptr = this.exports.alloc(Math.max(8, n * 8));
-    if (!ptr) throw new KernelError(`allocation of ${n} f64 failed`);
-    const b = new F64Buffer(this, ptr, n);
+  f64(n: number, init?: ArrayLike<number>, opts: AllocOptions = {}): F64Buffer {
+    const ptr = this.allocBytes(n, 8, 'f64');
+    return this.track(new F64Buffer(this, Float64Array, ptr, n), init, opts);
+  }
+
+  /** Allocate n i32 values (uninitialised unless `init` is given). */
+  i32(n: number, init?: ArrayLike<number>, opts: AllocOptions = {}): I32Buffer {
+    const ptr = this.allocBytes(n, 4, 'i32');
+    return this.track(new I32Buffer(this, Int32Array, ptr, n), init, opts);
+  }
+
+  private allocBytes(n: number, size: number, what: string): number {
+    if (!Number.isInteger(n) || n < 0) throw new RangeError(`${what}(): bad length ${n}`);
+    const ptr = this.exports.alloc(Math.max(16, n * size));
+    if (!ptr) throw new KernelError(`allocation of ${n} ${what} failed`);
+    return ptr;
+  }
+
+  private track<B extends WasmBuffer<Typed>>(b: B, init: ArrayLike<number> | undefined, opts: AllocOptions): B {
     this.live.add(b);
     const top = this.scopes[this.scopes.length - 1];
-    if (top) top.push(b);
+    if (top && !opts.owned) top.push(b);
     if (init) b.set(init);
     return b;
   }
@@ -159,7 +187,7 @@ export class Kernels {
   }
 
   /** @internal */
-  release(b: F64Buffer): void {
+  release(b: WasmBuffer<Typed>): void {
     if (this.live.delete(b)) this.exports.free(b.ptr);
   }
 

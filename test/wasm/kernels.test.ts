@@ -48,6 +48,20 @@ describe('memory layer', () => {
     expect(k.liveBuffers).toBe(0);
   });
 
+  it('i32 buffers and owned buffers that outlive a scope', async () => {
+    const k = await freshKernels();
+    const kept = k.scope(() => {
+      const idx = k.i32(3, [4, -5, 6]);
+      expect(idx.view).toBeInstanceOf(Int32Array);
+      expect(Array.from(idx.view)).toEqual([4, -5, 6]);
+      return k.f64(2, [1.5, 2.5], { owned: true });
+    });
+    expect(k.liveBuffers).toBe(1); // the scoped i32 buffer is gone, the owned one stays
+    expect(Array.from(kept.view)).toEqual([1.5, 2.5]);
+    kept.free();
+    expect(k.liveBuffers).toBe(0);
+  });
+
   it('freed memory is reused (no leak across many calls)', async () => {
     const k = await freshKernels();
     const pages0 = k.memory.buffer.byteLength;

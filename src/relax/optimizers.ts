@@ -1,0 +1,283 @@
+// Minimisers written as ask/tell state machines, so that many relaxations can advance in lock-step
+// with one batch evaluation per step: `trial` is the point to evaluate next, `tell(h, g)` feeds its
+// value and gradient back and says whether the trial became the new current point (an iteration).
+//
+// - FIRE: Bitzek, Koskinen, Gähler, Moseler & Gumbsch, PRL 97, 170201 (2006), with the FIRE 2.0
+//   modifications of Guénolé et al., Comput. Mater. Sci. 175, 109584 (2020): semi-implicit Euler with
+//   the velocity mixing inside the MD step, a half step back on uphill motion, an initial delay
+//   before the time step may shrink. Unit masses.
+// - L-BFGS: Nocedal, Math. Comp. 35, 773 (1980); Liu & Nocedal, Math. Prog. 45, 503 (1989): two-loop
+//   recursion with H0 = γ𝟙, γ = sᵀy/yᵀy of the newest pair, a cap on the step length, and a
+//   backtracking (Armijo) line search by safeguarded quadratic interpolation; pairs with sᵀy ≤ 0 are
+//   skipped, and the memory is reset when the direction is not downhill or the search stalls.
+
+export interface Minimizer {
+  /** The point to evaluate next (owned by the minimiser; do not modify). */
+  readonly trial: Float64Array;
+  /** Current (accepted) point and its value and gradient. */
+  readonly x: Float64Array;
+  readonly h: number;
+  readonly g: Float64Array;
+  /** Value and gradient at `trial`; true when `trial` was accepted as the new current point. */
+  tell(h: number, g: Float64Array): boolean;
+}
+
+export interface StepControl {
+  /** Length of a step in Å (see CellCoordinates.stepLength). */
+  stepLength(d: ArrayLike<number>): number;
+  /** Largest step (Å). */
+  maxStep: number;
+  /** Optional in-place projection of a step onto the allowed subspace (symmetry). */
+  project?: (d: Float64Array) => void;
+}
+
+function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+
+/** Scale d so that its length is at most maxStep; returns the factor applied. */
+function capStep(d: Float64Array, ctl: StepControl): number {
+  const l = ctl.stepLength(d);
+  if (l > ctl.maxStep && l > 0) {
+    const f = ctl.maxStep / l;
+    for (let i = 0; i < d.length; i++) d[i] *= f;
+    return f;
+  }
+  return 1;
+}
+
+// -------------------------------------------------------------------------------------------------
+
+export interface FireParams {
+  /** Initial time step (units with unit mass: Å·√(1/(eV/Å²))). Default 0.1. */
+  dt: number;
+  dtMax: number;
+  dtMin: number;
+  /** Steps of downhill motion before dt may grow (and, initially, before it may shrink). */
+  nDelay: number;
+  fInc: number;
+  fDec: number;
+  alphaStart: number;
+  fAlpha: number;
+}
+
+export const FIRE_DEFAULTS: FireParams = { dt: 0.1, dtMax: 1.0, dtMin: 0.002, nDelay: 5, fInc: 1.1, fDec: 0.5, alphaStart: 0.25, fAlpha: 0.99 };
+
+export class Fire implements Minimizer {
+  readonly x: Float64Array;
+  readonly g: Float64Array;
+  readonly trial: Float64Array;
+  h = NaN;
+  private readonly v: Float64Array;
+  private readonly p: FireParams;
+  private dt: number;
+  private alpha: number;
+  private nPos = 0;
+  private iter = 0;
+  private started = false;
+
+  constructor(x0: Float64Array, private readonly ctl: StepControl, params: Partial<FireParams> = {}) {
+    this.p = { ...FIRE_DEFAULTS, ...params };
+    this.x = Float64Array.from(x0);
+    this.trial = Float64Array.from(x0);
+    this.g = new Float64Array(x0.length);
+    this.v = new Float64Array(x0.length);
+    this.dt = this.p.dt;
+    this.alpha = this.p.alphaStart;
+  }
+
+  tell(h: number, g: Float64Array): boolean {
+    const { x, v, p } = this;
+    x.set(this.trial);
+    this.g.set(g);
+    this.h = h;
+    const n = x.length;
+    // P = F·v with F = −g
+    const P = this.started ? -dot(g, v) : 0;
+    if (P > 0) {
+      this.nPos++;
+      if (this.nPos > p.nDelay) {
+        this.dt = Math.min(this.dt * p.fInc, p.dtMax);
+        this.alpha *= p.fAlpha;
+      }
+    } else if (this.started) {
+      this.nPos = 0;
+      if (this.iter >= p.nDelay && this.dt * p.fDec >= p.dtMin) this.dt *= p.fDec;
+      this.alpha = p.alphaStart;
+      // half step back: the trial is built from here (x itself stays the evaluated point)
+      for (let i = 0; i < n; i++) this.trial[i] = x[i] - 0.5 * this.dt * v[i];
+      v.fill(0);
+    }
+    this.started = true;
+    this.iter++;
+    const base = P > 0 || this.iter === 1 ? x : this.trial;
+    // semi-implicit Euler with mixing: v ← v + dt F; v ← (1−α)v + α|v|F̂
+    const dt = this.dt;
+    for (let i = 0; i < n; i++) v[i] -= dt * g[i];
+    const gn = Math.sqrt(dot(g, g));
+    if (gn > 0) {
+      const vn = Math.sqrt(dot(v, v));
+      const a = this.alpha;
+      for (let i = 0; i < n; i++) v[i] = (1 - a) * v[i] - (a * vn * g[i]) / gn;
+    }
+    this.ctl.project?.(v);
+    const d = new Float64Array(n);
+    for (let i = 0; i < n; i++) d[i] = dt * v[i];
+    const f = capStep(d, this.ctl);
+    if (f < 1) for (let i = 0; i < n; i++) v[i] *= f; // keep v consistent with the step taken
+    const next = new Float64Array(n);
+    for (let i = 0; i < n; i++) next[i] = base[i] + d[i];
+    this.trial.set(next);
+    return true;
+  }
+}
+
+// -------------------------------------------------------------------------------------------------
+
+export interface LbfgsParams {
+  /** Number of stored (s, y) pairs. Default 20. */
+  memory: number;
+  /** Curvature guess (eV/Å²) for the first step, H0 = 𝟙/alpha0. Default 10. */
+  alpha0: number;
+  /** Armijo constant. Default 1e-4. */
+  c1: number;
+  /** Backtracking steps before the memory is reset. Default 6. */
+  maxBacktracks: number;
+}
+
+export const LBFGS_DEFAULTS: LbfgsParams = { memory: 20, alpha0: 10, c1: 1e-4, maxBacktracks: 6 };
+
+export class Lbfgs implements Minimizer {
+  readonly x: Float64Array;
+  readonly g: Float64Array;
+  readonly trial: Float64Array;
+  h = NaN;
+  private readonly p: LbfgsParams;
+  private readonly S: Float64Array[] = [];
+  private readonly Y: Float64Array[] = [];
+  private readonly R: number[] = [];
+  private readonly d: Float64Array;
+  private gd = 0;
+  private step = 1;
+  private backtracks = 0;
+  private started = false;
+  /** Number of memory resets (diagnostics). */
+  resets = 0;
+
+  constructor(x0: Float64Array, private readonly ctl: StepControl, params: Partial<LbfgsParams> = {}) {
+    this.p = { ...LBFGS_DEFAULTS, ...params };
+    this.x = Float64Array.from(x0);
+    this.trial = Float64Array.from(x0);
+    this.g = new Float64Array(x0.length);
+    this.d = new Float64Array(x0.length);
+  }
+
+  private reset(): void {
+    this.S.length = 0;
+    this.Y.length = 0;
+    this.R.length = 0;
+    this.resets++;
+  }
+
+  /** Two-loop recursion: d = −H g. */
+  private direction(): void {
+    const { g, d, S, Y, R } = this;
+    const m = S.length;
+    const q = Float64Array.from(g);
+    const al = new Float64Array(m);
+    for (let k = m - 1; k >= 0; k--) {
+      al[k] = R[k] * dot(S[k], q);
+      const y = Y[k];
+      for (let i = 0; i < q.length; i++) q[i] -= al[k] * y[i];
+    }
+    const gamma = m > 0 ? dot(S[m - 1], Y[m - 1]) / dot(Y[m - 1], Y[m - 1]) : 1 / this.p.alpha0;
+    for (let i = 0; i < q.length; i++) q[i] *= gamma;
+    for (let k = 0; k < m; k++) {
+      const b = R[k] * dot(Y[k], q);
+      const s = S[k];
+      for (let i = 0; i < q.length; i++) q[i] += s[i] * (al[k] - b);
+    }
+    for (let i = 0; i < q.length; i++) d[i] = -q[i];
+  }
+
+  private propose(): void {
+    const { d, g } = this;
+    this.direction();
+    this.ctl.project?.(d);
+    let gd = dot(g, d);
+    if (!(gd < 0)) {
+      this.reset();
+      for (let i = 0; i < d.length; i++) d[i] = -g[i] / this.p.alpha0;
+      this.ctl.project?.(d);
+      gd = dot(g, d);
+    }
+    gd *= capStep(d, this.ctl);
+    this.gd = gd;
+    this.step = 1;
+    this.backtracks = 0;
+    this.setTrial();
+  }
+
+  private setTrial(): void {
+    const { x, d, trial, step } = this;
+    for (let i = 0; i < x.length; i++) trial[i] = x[i] + step * d[i];
+  }
+
+  tell(h: number, g: Float64Array): boolean {
+    if (!this.started) {
+      this.started = true;
+      this.h = h;
+      this.g.set(g);
+      this.propose();
+      return true;
+    }
+    const tol = 1e-12 * Math.max(1, Math.abs(this.h));
+    const a = this.step;
+    if (h <= this.h + this.p.c1 * a * this.gd + tol) {
+      // accept; update the memory
+      const s = new Float64Array(g.length), y = new Float64Array(g.length);
+      for (let i = 0; i < g.length; i++) {
+        s[i] = this.trial[i] - this.x[i];
+        y[i] = g[i] - this.g[i];
+      }
+      const sy = dot(s, y);
+      if (sy > 1e-12 * Math.sqrt(dot(s, s) * dot(y, y)) && sy > 0) {
+        this.S.push(s);
+        this.Y.push(y);
+        this.R.push(1 / sy);
+        if (this.S.length > this.p.memory) {
+          this.S.shift();
+          this.Y.shift();
+          this.R.shift();
+        }
+      }
+      this.x.set(this.trial);
+      this.g.set(g);
+      this.h = h;
+      this.propose();
+      return true;
+    }
+    // backtrack by safeguarded quadratic interpolation of H along d
+    this.backtracks++;
+    if (this.backtracks > this.p.maxBacktracks) {
+      // the quasi-Newton model is bad: forget it and take a short steepest-descent step
+      this.reset();
+      const d = this.d;
+      for (let i = 0; i < d.length; i++) d[i] = -this.g[i] / this.p.alpha0;
+      this.ctl.project?.(d);
+      this.gd = dot(this.g, d) * capStep(d, this.ctl);
+      this.step = 0.1;
+      this.backtracks = 0;
+      this.setTrial();
+      return false;
+    }
+    const denom = 2 * (h - this.h - a * this.gd);
+    let an = denom > 0 ? (-this.gd * a * a) / denom : 0.5 * a;
+    if (!Number.isFinite(an)) an = 0.5 * a;
+    this.step = Math.min(0.5 * a, Math.max(0.1 * a, an));
+    this.setTrial();
+    return false;
+  }
+}

@@ -61,6 +61,17 @@ function checkScalar(what: string, v: number): void {
   }
 }
 
+/** Refuse NaN/Inf in an input matrix, naming the element (a NaN product is no answer). */
+function checkFinite(name: string, x: Matrix): void {
+  const d = x.data;
+  for (let i = 0; i < d.length; i++) {
+    if (!Number.isFinite(d[i])) {
+      const r = Math.floor(i / Math.max(1, x.cols));
+      throw new RangeError(`gemm: ${name} contains ${d[i]} at (${r}, ${i - r * x.cols})`);
+    }
+  }
+}
+
 /** op(X)'s shape from X's stored shape. */
 function opShape(rows: number, cols: number, trans: boolean): [number, number] {
   return trans ? [cols, rows] : [rows, cols];
@@ -120,6 +131,9 @@ export function gemm(
   if (B.data.length !== B.rows * B.cols) {
     throw new RangeError(`gemm: B.data has ${B.data.length} values, expected ${B.rows}*${B.cols} = ${B.rows * B.cols}`);
   }
+  checkFinite('A', A);
+  checkFinite('B', B);
+  if (beta !== 0 && opts.C) checkFinite('C', opts.C);
   const C = opts.C ?? { rows: m, cols: n, data: new Float64Array(m * n) };
   if (!(C.data instanceof Float64Array)) throw new TypeError('gemm: C.data must be a Float64Array');
   if (C.data.length !== m * n) {

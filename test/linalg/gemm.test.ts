@@ -335,6 +335,9 @@ describe('gemm() wrapper on arrays', () => {
     );
     expect(() => gemm(k, { rows: 1.5, cols: 1, data: [1] }, A)).toThrow(/A.rows must be a non-negative integer/);
     expect(() => gemm(k, A, A, { transB: true, alpha: NaN })).toThrow(/alpha must be a finite number/);
+    const bad = { rows: 2, cols: 3, data: [1, 2, 3, 4, Infinity, 6] };
+    expect(() => gemm(k, bad, A, { transB: true })).toThrow('gemm: A contains Infinity at (1, 1)');
+    expect(() => gemm(k, A, { ...A, data: [NaN, 2, 3, 4, 5, 6] }, { transB: true })).toThrow('gemm: B contains NaN at (0, 0)');
     expect(k.liveBuffers).toBe(0);
   });
 

@@ -1,0 +1,511 @@
+// Local relaxation at a target pressure (physics.md 7.3): minimise H = E + PΩ over atomic positions
+// and the cell with FIRE or L-BFGS, for one structure or for many in lock-step (one batch `compute`
+// per step for all unfinished relaxations).
+//
+// Units at this API: pressure and stress in GPa, energies eV, forces eV/Å (physics.md 1.1).
+// Converged when max_i |f_i| < fmax AND the stress condition holds: 'full' cell max_αβ |σ + P𝟙| < smax;
+// 'isotropic' |tr σ/3 + P| < smax; 'fixed' no stress condition.
+//
+// Failures (calculator error or NaN, atoms closer than `minDistance`, volume changed by more than
+// `maxVolumeFactor`, abort) end that relaxation with status 'failed' and a reason. `relaxBatch`
+// reports them in the results and never throws for one structure's failure; `relax` throws a
+// RelaxError carrying the same information.
+import type { CalcResult, Calculator } from '../calculators/calculator.js';
+import { CalculatorError, validateResult } from '../calculators/calculator.js';
+import { checkStructure, type Structure } from '../structure/structure.js';
+import { analyzeSymmetry } from '../symmetry/analyze.js';
+import { symmetrizeStructure } from '../symmetry/idealize.js';
+import { Symmetrizer } from '../symmetry/symmetrize.js';
+import { CellCoordinates, type CellMode } from './coordinates.js';
+import { Fire, type FireParams, Lbfgs, type LbfgsParams, type Minimizer, type StepControl } from './optimizers.js';
+
+/** 1 eV/Å³ in GPa (physics.md 1.2). */
+export const EV_A3_TO_GPA = 160.2176634;
+
+export type RelaxMethod = 'fire' | 'lbfgs';
+export type { CellMode } from './coordinates.js';
+
+export type FailureKind = 'calculator' | 'overlap' | 'cell-collapse' | 'cell-explosion' | 'aborted' | 'symmetry';
+
+export interface RelaxOptions {
+  /** Target pressure (GPa). Default 0. */
+  pressure?: number;
+  /** Force tolerance (eV/Å). Default 0.02. */
+  fmax?: number;
+  /** Stress tolerance (GPa) on |σ + P𝟙|. Default 0.5. */
+  smax?: number;
+  /** Largest number of iterations (accepted steps). Default 500. */
+  maxSteps?: number;
+  /** Default 'lbfgs'. */
+  method?: RelaxMethod;
+  /** Cell degrees of freedom. Default 'full'. */
+  cell?: CellMode;
+  /**
+   * Keep the space group: idealise the start with `symprec`, then symmetrise forces, stress and every
+   * step with the operations of the start. Default false.
+   */
+  keepSymmetry?: boolean;
+  /** Tolerance (Å) for symmetry detection (keepSymmetry, reported space groups). Default 1e-3. */
+  symprec?: number;
+  /** Report the space group (at `symprec`) before and after. Default: with keepSymmetry. */
+  detectSymmetry?: boolean;
+  /** Largest step (Å): atomic displacement or change of a lattice vector. Default 0.2. */
+  maxStep?: number;
+  /** Scale c of the cell variables (c·F). Default: number of atoms. */
+  cellFactor?: number;
+  /** Fail when the volume leaves [V0/f, V0·f]. Default 4. */
+  maxVolumeFactor?: number;
+  /** Fail when two atoms come closer than this (Å). Default 0.5. */
+  minDistance?: number;
+  /** Keep snapshots: true = every step, k = every k-th step (the first and last always). */
+  trajectory?: boolean | number;
+  /** Called after every iteration of every relaxation. */
+  onStep?: (info: StepInfo) => void;
+  signal?: AbortSignal;
+  fire?: Partial<FireParams>;
+  lbfgs?: Partial<LbfgsParams>;
+}
+
+export interface StepInfo {
+  /** Index of the structure in the batch (0 for `relax`). */
+  index: number;
+  step: number;
+  forceCalls: number;
+  energy: number;
+  enthalpy: number;
+  volume: number;
+  /** max |f_i| (eV/Å). */
+  maxForce: number;
+  /** The stress measure compared with smax (GPa; 0 for a fixed cell). */
+  maxStress: number;
+  /** −tr σ/3 (GPa). */
+  pressure: number;
+}
+
+export interface Snapshot {
+  step: number;
+  structure: Structure;
+  energy: number;
+  enthalpy: number;
+  forces: Float64Array;
+  /** GPa, 3×3 row-major, tensile-positive. */
+  stress?: Float64Array;
+}
+
+export interface RelaxFailure {
+  kind: FailureKind;
+  message: string;
+}
+
+export interface RelaxResult {
+  status: 'converged' | 'max-steps' | 'failed';
+  converged: boolean;
+  /** Final (last accepted) structure, positions wrapped into the cell. */
+  structure: Structure;
+  /** eV. */
+  energy: number;
+  /** E + PΩ (eV). */
+  enthalpy: number;
+  /** Å³. */
+  volume: number;
+  /** Stress σ (GPa), 3×3 row-major, tensile-positive; absent when the calculator gave none. */
+  stress?: Float64Array;
+  /** −tr σ/3 (GPa), NaN without stress. */
+  pressure: number;
+  /** Target pressure (GPa). */
+  targetPressure: number;
+  forces: Float64Array;
+  maxForce: number;
+  maxStress: number;
+  steps: number;
+  forceCalls: number;
+  method: RelaxMethod;
+  cell: CellMode;
+  failure?: RelaxFailure;
+  /** Space groups (with keepSymmetry or detectSymmetry). */
+  spaceGroup?: { before: number | null; after: number | null; symprec: number };
+  trajectory?: Snapshot[];
+}
+
+export class RelaxError extends Error {
+  constructor(
+    readonly kind: FailureKind,
+    message: string,
+    /** What was reached before the failure. */
+    readonly result?: RelaxResult,
+  ) {
+    super(message);
+    this.name = 'RelaxError';
+  }
+}
+
+interface Resolved {
+  pressure: number; // eV/Å³
+  pressureGPa: number;
+  fmax: number;
+  smax: number; // GPa
+  maxSteps: number;
+  method: RelaxMethod;
+  cell: CellMode;
+  keepSymmetry: boolean;
+  symprec: number;
+  detect: boolean;
+  maxStep: number;
+  cellFactor?: number;
+  maxVolumeFactor: number;
+  minDistance: number;
+  trajEvery: number; // 0 = none
+}
+
+function resolve(o: RelaxOptions): Resolved {
+  const pos = (name: string, v: number | undefined, d: number) => {
+    const x = v ?? d;
+    if (!(x > 0) || !Number.isFinite(x)) throw new RangeError(`relax: ${name} must be a positive number, got ${v}`);
+    return x;
+  };
+  const pressureGPa = o.pressure ?? 0;
+  if (!Number.isFinite(pressureGPa)) throw new RangeError(`relax: pressure must be a finite number (GPa), got ${o.pressure}`);
+  const method = o.method ?? 'lbfgs';
+  if (method !== 'fire' && method !== 'lbfgs') throw new RangeError(`relax: method must be "fire" or "lbfgs", got ${JSON.stringify(method)}`);
+  const cell = o.cell ?? 'full';
+  if (cell !== 'full' && cell !== 'isotropic' && cell !== 'fixed') throw new RangeError(`relax: cell must be "full", "isotropic" or "fixed", got ${JSON.stringify(cell)}`);
+  const maxSteps = o.maxSteps ?? 500;
+  if (!Number.isInteger(maxSteps) || maxSteps < 0) throw new RangeError(`relax: maxSteps must be a non-negative integer, got ${o.maxSteps}`);
+  const t = o.trajectory;
+  const trajEvery = t === true ? 1 : typeof t === 'number' && t > 0 ? Math.floor(t) : 0;
+  const maxVolumeFactor = pos('maxVolumeFactor', o.maxVolumeFactor, 4);
+  if (!(maxVolumeFactor > 1)) throw new RangeError('relax: maxVolumeFactor must be > 1');
+  return {
+    pressure: pressureGPa / EV_A3_TO_GPA,
+    pressureGPa,
+    fmax: pos('fmax', o.fmax, 0.02),
+    smax: pos('smax', o.smax, 0.5),
+    maxSteps,
+    method,
+    cell,
+    keepSymmetry: !!o.keepSymmetry,
+    symprec: pos('symprec', o.symprec, 1e-3),
+    detect: o.detectSymmetry ?? !!o.keepSymmetry,
+    maxStep: pos('maxStep', o.maxStep, 0.2),
+    cellFactor: o.cellFactor === undefined ? undefined : pos('cellFactor', o.cellFactor, 1),
+    maxVolumeFactor,
+    minDistance: o.minDistance ?? 0.5,
+    trajEvery,
+  };
+}
+
+function spaceGroupOf(s: Structure, symprec: number): number | null {
+  try {
+    return analyzeSymmetry(s, symprec).number;
+  } catch {
+    return null;
+  }
+}
+
+/** One relaxation's state. */
+class Job {
+  readonly coords: CellCoordinates;
+  readonly min: Minimizer;
+  readonly sym: Symmetrizer | null;
+  readonly v0: number;
+  steps = 0;
+  forceCalls = 0;
+  done = false;
+  status: RelaxResult['status'] = 'max-steps';
+  failure?: RelaxFailure;
+  /** Last accepted evaluation. */
+  best: { structure: Structure; r: CalcResult; h: number; forces: Float64Array; stress?: Float64Array; maxForce: number; maxStress: number } | null = null;
+  trajectory: Snapshot[] | undefined;
+  spaceGroupBefore: number | null = null;
+  private readonly gbuf: Float64Array<ArrayBuffer>;
+  private readonly fbuf: Float64Array<ArrayBuffer>;
+
+  constructor(
+    readonly index: number,
+    start: Structure,
+    readonly o: Resolved,
+    opts: RelaxOptions,
+  ) {
+    let s = start;
+    let sym: Symmetrizer | null = null;
+    if (o.detect) this.spaceGroupBefore = spaceGroupOf(start, o.symprec);
+    if (o.keepSymmetry) {
+      const r = symmetrizeStructure(start, o.symprec);
+      s = r.structure;
+      this.spaceGroupBefore = r.dataset.number;
+      sym = r.dataset.operations.length > 1 ? new Symmetrizer(s.cell, r.dataset) : null;
+    }
+    this.sym = sym;
+    this.coords = new CellCoordinates(s, o.cell, o.cellFactor ?? Math.max(1, s.natoms));
+    this.v0 = s.volume;
+    const ctl: StepControl = { stepLength: (d) => this.coords.stepLength(d), maxStep: o.maxStep };
+    if (sym) ctl.project = (d) => this.symmetrizeVector(d);
+    const x0 = this.coords.initial();
+    this.min = o.method === 'fire' ? new Fire(x0, ctl, opts.fire) : new Lbfgs(x0, ctl, opts.lbfgs);
+    this.gbuf = new Float64Array(this.coords.size);
+    this.fbuf = new Float64Array(3 * s.natoms);
+    if (o.trajEvery) this.trajectory = [];
+  }
+
+  /** Symmetrise a vector of generalised coordinates in place (reference-frame operations). */
+  symmetrizeVector(d: Float64Array): void {
+    const sym = this.sym!;
+    const n3 = 3 * this.coords.natoms;
+    d.set(sym.vector(d.subarray(0, n3)), 0);
+    if (this.coords.mode === 'full') d.set(sym.tensor(d.subarray(n3, n3 + 9)), n3);
+  }
+
+  /** The structure to evaluate next, or a failure before evaluating it. */
+  next(): Structure | null {
+    const s = this.coords.structure(this.min.trial);
+    const v = s.volume;
+    const f = this.o.maxVolumeFactor;
+    if (v < this.v0 / f) return this.fail('cell-collapse', `volume fell from ${this.v0.toFixed(3)} to ${v.toFixed(3)} Å³ (more than a factor ${f})`);
+    if (v > this.v0 * f) return this.fail('cell-explosion', `volume grew from ${this.v0.toFixed(3)} to ${v.toFixed(3)} Å³ (more than a factor ${f})`);
+    if (this.o.minDistance > 0) {
+      const c = checkStructure(s, this.o.minDistance);
+      if (!c.ok) return this.fail('overlap', `atoms collapsed onto each other: ${c.messages[0]}${c.messages.length > 1 ? ` (and ${c.messages.length - 1} more pairs)` : ''}`);
+    }
+    return s;
+  }
+
+  fail(kind: FailureKind, message: string): null {
+    this.done = true;
+    this.status = 'failed';
+    this.failure = { kind, message: `structure ${this.index}: ${message}${this.steps ? ` at step ${this.steps}` : ''}` };
+    return null;
+  }
+
+  /** Consume the evaluation of the last structure from next(). */
+  take(s: Structure, r: CalcResult, onStep?: (i: StepInfo) => void): void {
+    this.forceCalls++;
+    const o = this.o;
+    const n = s.natoms;
+    const vol = s.volume;
+    const forces = this.fbuf;
+    if (this.sym) this.sym.vector(r.forces, forces);
+    else forces.set(r.forces);
+    let stress: Float64Array | undefined;
+    if (r.stress) {
+      stress = this.sym ? this.sym.tensor(r.stress) : Float64Array.from(r.stress);
+      // σ is symmetric; remove round-off asymmetry
+      for (const [a, b] of [[1, 3], [2, 6], [5, 7]]) stress[a] = stress[b] = 0.5 * (stress[a] + stress[b]);
+    }
+    const h = r.energy + o.pressure * vol;
+    const g = this.coords.gradient(this.min.trial, forces, stress, o.pressure, vol, this.gbuf);
+    if (this.sym) this.symmetrizeVector(g);
+    const accepted = this.min.tell(h, g);
+    if (!accepted) {
+      if (this.forceCalls >= 3 * o.maxSteps + 10) {
+        this.done = true;
+        this.status = 'max-steps';
+      }
+      return;
+    }
+    let fm = 0;
+    for (let i = 0; i < n; i++) fm = Math.max(fm, Math.hypot(forces[3 * i], forces[3 * i + 1], forces[3 * i + 2]));
+    let sm = 0;
+    if (stress && o.cell === 'full') {
+      for (let k = 0; k < 9; k++) sm = Math.max(sm, Math.abs(stress[k] + (k % 4 === 0 ? o.pressure : 0)));
+    } else if (stress && o.cell === 'isotropic') {
+      sm = Math.abs((stress[0] + stress[4] + stress[8]) / 3 + o.pressure);
+    }
+    sm *= EV_A3_TO_GPA;
+    this.best = { structure: s, r, h, forces: Float64Array.from(forces), stress: stress && stress.map((x) => x * EV_A3_TO_GPA), maxForce: fm, maxStress: sm };
+    const converged = fm < o.fmax && sm < o.smax;
+    if (this.trajectory && (this.steps % o.trajEvery === 0 || converged || this.steps === o.maxSteps)) this.snapshot();
+    onStep?.({
+      index: this.index,
+      step: this.steps,
+      forceCalls: this.forceCalls,
+      energy: r.energy,
+      enthalpy: h,
+      volume: vol,
+      maxForce: fm,
+      maxStress: sm,
+      pressure: stress ? (-(stress[0] + stress[4] + stress[8]) / 3) * EV_A3_TO_GPA : NaN,
+    });
+    if (converged) {
+      this.done = true;
+      this.status = 'converged';
+      return;
+    }
+    if (this.steps >= o.maxSteps) {
+      this.done = true;
+      this.status = 'max-steps';
+      return;
+    }
+    this.steps++;
+  }
+
+  private snapshot(): void {
+    const b = this.best!;
+    const last = this.trajectory![this.trajectory!.length - 1];
+    if (last && last.step === this.steps) return;
+    this.trajectory!.push({ step: this.steps, structure: b.structure, energy: b.r.energy, enthalpy: b.h, forces: b.forces, stress: b.stress });
+  }
+
+  result(): RelaxResult {
+    const o = this.o;
+    const b = this.best;
+    const base = {
+      status: this.status,
+      converged: this.status === 'converged',
+      targetPressure: o.pressureGPa,
+      steps: this.steps,
+      forceCalls: this.forceCalls,
+      method: o.method,
+      cell: o.cell,
+      failure: this.failure,
+      trajectory: this.trajectory,
+    };
+    if (!b) {
+      const s = this.coords.reference;
+      return {
+        ...base,
+        structure: s,
+        energy: NaN,
+        enthalpy: NaN,
+        volume: s.volume,
+        pressure: NaN,
+        forces: new Float64Array(3 * s.natoms).fill(NaN),
+        maxForce: NaN,
+        maxStress: NaN,
+        spaceGroup: o.detect ? { before: this.spaceGroupBefore, after: null, symprec: o.symprec } : undefined,
+      };
+    }
+    const structure = b.structure.wrapped();
+    const st = b.stress;
+    return {
+      ...base,
+      structure,
+      energy: b.r.energy,
+      enthalpy: b.h,
+      volume: structure.volume,
+      stress: st,
+      pressure: st ? -(st[0] + st[4] + st[8]) / 3 : NaN,
+      forces: b.forces,
+      maxForce: b.maxForce,
+      maxStress: b.maxStress,
+      spaceGroup: o.detect ? { before: this.spaceGroupBefore, after: spaceGroupOf(structure, o.symprec), symprec: o.symprec } : undefined,
+    };
+  }
+}
+
+/** Evaluate a batch; a failing configuration is isolated and reported, the others are evaluated. */
+async function evaluate(
+  calc: Calculator,
+  structures: Structure[],
+  requireStress: boolean,
+  signal?: AbortSignal,
+): Promise<(CalcResult | Error)[]> {
+  const out: (CalcResult | Error)[] = new Array(structures.length);
+  let idx = structures.map((_, i) => i);
+  while (idx.length > 0) {
+    const batch = idx.map((i) => structures[i]);
+    try {
+      const res = await calc.compute(batch, { stress: true, signal });
+      if (res.length !== batch.length) throw new CalculatorError(`${calc.name}: returned ${res.length} results for ${batch.length} configurations`);
+      for (let k = 0; k < res.length; k++) {
+        try {
+          validateResult(res[k], batch[k].natoms, k, calc.name);
+          if (requireStress && !res[k].stress) throw new CalculatorError(`${calc.name}: no stress for configuration ${k} (a variable-cell relaxation needs it)`, k);
+        } catch (e) {
+          out[idx[k]] = e as Error;
+          continue;
+        }
+        out[idx[k]] = res[k];
+      }
+      return out;
+    } catch (e) {
+      if (signal?.aborted) throw e;
+      const k = e instanceof CalculatorError ? e.index : undefined;
+      if (k !== undefined && k >= 0 && k < idx.length) {
+        // the engine named the culprit: drop it and redo the others
+        out[idx[k]] = e as Error;
+        idx = idx.filter((_, q) => q !== k);
+        continue;
+      }
+      if (idx.length === 1) {
+        out[idx[0]] = e as Error;
+        return out;
+      }
+      // unattributed failure: evaluate one by one
+      for (const i of idx) {
+        const r = await evaluate(calc, [structures[i]], requireStress, signal);
+        out[i] = r[0];
+      }
+      return out;
+    }
+  }
+  return out;
+}
+
+/**
+ * Relax many structures in lock-step: at every step one `compute` call with every unfinished
+ * relaxation's next configuration. Never throws for the failure of one structure (see `failure`).
+ */
+export async function relaxBatch(calc: Calculator, structures: readonly Structure[], options: RelaxOptions = {}): Promise<RelaxResult[]> {
+  const o = resolve(options);
+  const jobs: Job[] = [];
+  for (let i = 0; i < structures.length; i++) {
+    try {
+      jobs.push(new Job(i, structures[i], o, options));
+    } catch (e) {
+      // symmetry set-up failed: report like the other failures
+      const j = new Job(i, structures[i], { ...o, keepSymmetry: false, detect: false }, options);
+      j.fail('symmetry', (e as Error).message);
+      jobs.push(j);
+    }
+  }
+  const needStress = o.cell !== 'fixed';
+  while (true) {
+    if (options.signal?.aborted) {
+      for (const j of jobs) if (!j.done) j.fail('aborted', 'relaxation aborted');
+      break;
+    }
+    const active: Job[] = [];
+    const batch: Structure[] = [];
+    for (const j of jobs) {
+      if (j.done) continue;
+      const s = j.next();
+      if (s) {
+        active.push(j);
+        batch.push(s);
+      }
+    }
+    if (active.length === 0) break;
+    let res: (CalcResult | Error)[];
+    try {
+      res = await evaluate(calc, batch, needStress, options.signal);
+    } catch (e) {
+      if (!options.signal?.aborted) throw e;
+      for (const j of jobs) if (!j.done) j.fail('aborted', 'relaxation aborted');
+      break;
+    }
+    for (let k = 0; k < active.length; k++) {
+      const r = res[k];
+      const j = active[k];
+      if (r instanceof Error) {
+        j.forceCalls++;
+        j.fail('calculator', `${r.name === 'CalculatorError' ? '' : `${r.name}: `}${r.message}`);
+      } else {
+        j.take(batch[k], r, options.onStep);
+      }
+    }
+  }
+  return jobs.map((j) => j.result());
+}
+
+/**
+ * Relax one structure. Throws RelaxError (kind and message; `result` holds the last accepted state)
+ * when the relaxation fails; returns with `converged: false` when it ran out of steps.
+ */
+export async function relax(calc: Calculator, structure: Structure, options: RelaxOptions = {}): Promise<RelaxResult> {
+  const [r] = await relaxBatch(calc, [structure], options);
+  if (r.status === 'failed') {
+    const f = r.failure!;
+    throw new RelaxError(f.kind, `relaxation failed (${f.kind}): ${f.message.replace(/^structure 0: /, '')}`, r);
+  }
+  return r;
+}

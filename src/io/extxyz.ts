@@ -237,6 +237,7 @@ function readFrame(lines: string[], li: number, file: string, index: number): { 
     }
   }
   if (!cell) failC(`frame ${index} has no Lattice= (non-periodic frames are not supported)`);
+  if (pbc && !pbc.every((b) => b)) failC(`frame ${index}: pbc="${pbc.map((b) => (b ? 'T' : 'F')).join(' ')}": non-periodic directions are not supported (crystals only)`);
   const names = new Set<string>();
   for (const c of cols) {
     if (names.has(c.name)) failC(`property "${c.name}" listed twice in Properties`);

@@ -46,6 +46,7 @@ export class Structure {
     const vol = det3(cell);
     if (!(Math.abs(vol) > 1e-8)) throw new StructureError(`cell is degenerate (volume ${vol} Å³)`);
     const n = init.species.length;
+    if (n === 0) throw new StructureError('structure has no atoms');
     const species: string[] = [];
     const masses = new Float64Array(n);
     for (let i = 0; i < n; i++) {

@@ -142,7 +142,7 @@ describe('extended XYZ round trips', () => {
   it('reads bare keys, braces, brackets, escaped quotes, spaces around "=" and a Z column', () => {
     const text =
       '2\n' +
-      'Lattice = "3 0 0 0 3 0 0 0 3" Properties=Z:I:1:pos:R:3 is_bulk kpts={2 2 1} list=[1.5, 2.5] name="x \\"y\\" z" pbc="T T F"\n' +
+      'Lattice = "3 0 0 0 3 0 0 0 3" Properties=Z:I:1:pos:R:3 is_bulk kpts={2 2 1} list=[1.5, 2.5] name="x \\"y\\" z" pbc="T T T"\n' +
       '16 0 0 0\n1 1.5 1.5 1.5\n\n\n';
     const [f] = readExtxyz(text, 'k.xyz');
     expect([...f.structure.species]).toEqual(['S', 'H']);
@@ -150,7 +150,11 @@ describe('extended XYZ round trips', () => {
     expect(f.info.get('kpts')).toEqual([2, 2, 1]);
     expect(f.info.get('list')).toEqual([1.5, 2.5]);
     expect(f.info.get('name')).toBe('x "y" z');
-    expect(f.pbc).toEqual([true, true, false]);
+    expect(f.pbc).toEqual([true, true, true]);
+    // Crystals only: a frame with a non-periodic direction is refused, naming the line.
+    expect(() => readExtxyz(text.replace('pbc="T T T"', 'pbc="T T F"'), 'slab.xyz')).toThrow(
+      /slab\.xyz:2: .*non-periodic directions are not supported/,
+    );
   });
 });
 

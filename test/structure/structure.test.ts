@@ -113,3 +113,17 @@ describe('cellFromParameters', () => {
     expect(() => cellFromParameters(1, 1, 1, 180, 90, 90)).toThrow(/angle alpha/);
   });
 });
+
+describe('Structure refuses bad input with a clear message', () => {
+  const cell = [3, 0, 0, 0, 3, 0, 0, 0, 3];
+  it('no atoms, a flat cell, an unknown species, NaN positions, a bad mass', () => {
+    expect(() => new Structure({ cell, species: [], frac: [] })).toThrow('structure has no atoms');
+    expect(() => new Structure({ cell: [3, 0, 0, 0, 3, 0, 6, 0, 0], species: ['H'], frac: [0, 0, 0] })).toThrow(/cell is degenerate/);
+    expect(() => new Structure({ cell, species: ['H', 'Xx'], frac: [0, 0, 0, 0.5, 0.5, 0.5] })).toThrow('unknown species "Xx" (atom 2)');
+    expect(() => new Structure({ cell, species: ['H'], frac: [0, NaN, 0] })).toThrow(/positions contain NaN or Inf/);
+    expect(() => new Structure({ cell, species: ['H'], frac: [0, 0, 0], masses: [-1] })).toThrow('mass of atom 1 must be positive, got -1');
+    expect(() => new Structure({ cell, species: ['H'], frac: [0, 0, 0] })).not.toThrow();
+    expect(new Structure({ cell, species: ['D'], frac: [0, 0, 0] }).masses[0]).toBeCloseTo(2.014102, 6);
+    expect(() => new Structure({ cell, species: ['H'], frac: [0, 0, 0] })).not.toThrow(StructureError);
+  });
+});

@@ -64,6 +64,41 @@ export class RealSpaceForceConstants {
     return out;
   }
 
+  /**
+   * The same force constants for the primitive structure with fractional coordinates wrapped into
+   * [0, 1): atom κ moves by the lattice vector −s_κ (s_κ = ⌊frac_κ⌋), so
+   * Φ'(κ,0;κ',L) = Φ(κ,0;κ',L − s_κ' + s_κ).
+   */
+  wrapped(): RealSpaceForceConstants {
+    const n = this.nat;
+    const t = new Int32Array(3 * n); // s_κ
+    const frac = new Float64Array(3 * n);
+    for (let i = 0; i < 3 * n; i++) {
+      let s = Math.floor(this.primitive.frac[i]);
+      let f = this.primitive.frac[i] - s;
+      if (f >= 1) {
+        f = 0;
+        s += 1;
+      }
+      t[i] = s;
+      frac[i] = f;
+    }
+    const out = new RealSpaceForceConstants(this.primitive.with({ frac }), this.supercell);
+    const cells = this.cells;
+    for (let k = 0; k < n; k++)
+      for (let k2 = 0; k2 < n; k2++)
+        for (let c = 0; c < this.ncells; c++) {
+          const old = this.cellIndex(
+            cells[3 * c] - t[3 * k2] + t[3 * k],
+            cells[3 * c + 1] - t[3 * k2 + 1] + t[3 * k + 1],
+            cells[3 * c + 2] - t[3 * k2 + 2] + t[3 * k + 2],
+          );
+          for (let a = 0; a < 3; a++)
+            for (let b = 0; b < 3; b++) out.blocks[out.index(k, a, k2, c, b)] = this.blocks[this.index(k, a, k2, old, b)];
+        }
+    return out;
+  }
+
   /** The supercell of the primitive structure in the atom order used here. */
   makeSupercell(): Supercell {
     return makeSupercell(this.primitive, this.supercell, { wrap: false });

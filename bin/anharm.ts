@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { runDemo } from '../src/cli/demo.js';
 import { UserError } from '../src/cli/errors.js';
 import { registerConvert } from '../src/cli/convert.js';
+import { registerRelax } from '../src/cli/relax.js';
 // Each stage registers its own subcommand from src/cli/<stage>.ts (one import + one call here).
 
 const program = new Command();
@@ -26,6 +27,7 @@ program
 
 // -- subcommands registered by stage modules --
 registerConvert(program);
+registerRelax(program);
 
 async function main(): Promise<void> {
   try {

@@ -159,6 +159,8 @@ export class Lbfgs implements Minimizer {
   private readonly Y: Float64Array[] = [];
   private readonly R: number[] = [];
   private readonly d: Float64Array;
+  private readonly q: Float64Array;
+  private readonly al: Float64Array;
   private gd = 0;
   private step = 1;
   private backtracks = 0;
@@ -172,6 +174,8 @@ export class Lbfgs implements Minimizer {
     this.trial = Float64Array.from(x0);
     this.g = new Float64Array(x0.length);
     this.d = new Float64Array(x0.length);
+    this.q = new Float64Array(x0.length);
+    this.al = new Float64Array(this.p.memory + 1);
   }
 
   private reset(): void {
@@ -185,8 +189,9 @@ export class Lbfgs implements Minimizer {
   private direction(): void {
     const { g, d, S, Y, R } = this;
     const m = S.length;
-    const q = Float64Array.from(g);
-    const al = new Float64Array(m);
+    const q = this.q;
+    q.set(g);
+    const al = this.al;
     for (let k = m - 1; k >= 0; k--) {
       al[k] = R[k] * dot(S[k], q);
       const y = Y[k];

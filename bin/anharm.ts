@@ -6,6 +6,7 @@ import { runDemo } from '../src/cli/demo.js';
 import { UserError } from '../src/cli/errors.js';
 import { registerConvert } from '../src/cli/convert.js';
 import { registerRelax } from '../src/cli/relax.js';
+import { registerPhonons } from '../src/cli/phonons.js';
 // Each stage registers its own subcommand from src/cli/<stage>.ts (one import + one call here).
 
 const program = new Command();
@@ -28,6 +29,7 @@ program
 // -- subcommands registered by stage modules --
 registerConvert(program);
 registerRelax(program);
+registerPhonons(program);
 
 async function main(): Promise<void> {
   try {

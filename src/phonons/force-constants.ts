@@ -3,8 +3,9 @@
 // Plan. The space group of the unit cell (moyo) is carried to the supercell (supercellOperations:
 // point operations × primitive translations). Only one atom per orbit of the unit cell is displaced
 // (in the cell L = 0 of the supercell). For such an atom a with site group S_a = {g : π_g(a) = a} the
-// displacement directions are chosen greedily from a fixed list of lattice directions [uvw] (primitive
-// fractional, Cartesian direction u·a₁ + v·a₂ + w·a₃): at each step the candidate whose images {R_g d}
+// displacement directions are chosen greedily from a fixed list of lattice directions [uvw] of the
+// SUPERCELL (Cartesian direction u·A₁ + v·A₂ + w·A₃, A = rows of M·cell; the same convention as
+// phonopy, so both codes displace along the same directions): at each step the candidate whose images {R_g d}
 // raise the rank of the span the most is taken, until the images span 3D (one direction suffices for
 // most sites of cubic and hexagonal crystals). Each direction d is used with +d, and with −d as well
 // unless a site operation already maps d to −d ("auto", the default), so every force constant is a
@@ -71,7 +72,7 @@ export interface DisplacementOptions {
   symmetry?: AnalyzeOptions | number;
 }
 
-/** Lattice directions tried, in this order (primitive fractional components). */
+/** Lattice directions tried, in this order (components along the supercell vectors). */
 const CANDIDATES: readonly (readonly [number, number, number])[] = [
   [1, 0, 0], [0, 1, 0], [0, 0, 1],
   [1, 1, 0], [1, 0, 1], [0, 1, 1], [1, -1, 0], [1, 0, -1], [0, 1, -1],
@@ -142,7 +143,8 @@ export function planDisplacements(
       let best: number[] | undefined;
       let bestRank = r;
       for (const c of CANDIDATES) {
-        const d = [0, 1, 2].map((k) => c[0] * unitCell.cell[k] + c[1] * unitCell.cell[3 + k] + c[2] * unitCell.cell[6 + k]);
+        const A = supercell.structure.cell;
+        const d = [0, 1, 2].map((k) => c[0] * A[k] + c[1] * A[3 + k] + c[2] * A[6 + k]);
         const nd = Math.hypot(d[0], d[1], d[2]);
         const u = d.map((x) => (x / nd) * amplitude);
         const imgs = site.map((g) => rotate(R.subarray(9 * g, 9 * g + 9), u));

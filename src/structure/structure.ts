@@ -123,6 +123,13 @@ export class Structure {
     return m;
   }
 
+  /** Chemical formula of the cell in order of first appearance, e.g. "SH3", "Si2". */
+  formula(): string {
+    let f = '';
+    for (const [el, n] of this.composition()) f += n > 1 ? `${el}${n}` : el;
+    return f;
+  }
+
   /** A copy with some fields replaced. */
   with(changes: Partial<StructureInit>): Structure {
     const base: StructureInit = {

@@ -127,3 +127,13 @@ describe('Structure refuses bad input with a clear message', () => {
     expect(() => new Structure({ cell, species: ['H'], frac: [0, 0, 0] })).not.toThrow(StructureError);
   });
 });
+
+describe('Structure.formula', () => {
+  it('counts atoms per element in order of first appearance', () => {
+    const cell = [3, 0, 0, 0, 3, 0, 0, 0, 3];
+    const frac = [0, 0, 0, 0.5, 0, 0, 0, 0.5, 0, 0, 0, 0.5];
+    expect(new Structure({ cell, species: ['S', 'H', 'H', 'H'], frac }).formula()).toBe('SH3');
+    expect(new Structure({ cell, species: ['Si', 'Si'], frac: frac.slice(0, 6) }).formula()).toBe('Si2');
+    expect(new Structure({ cell, species: ['D', 'S'], frac: frac.slice(0, 6) }).formula()).toBe('HS');
+  });
+});

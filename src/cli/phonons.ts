@@ -172,8 +172,8 @@ export async function runPhonons(file: string, o: PhononsCliOptions): Promise<Ph
     if (o.json) return { stdout: JSON.stringify(report) + '\n', report, files };
 
     const lines: string[] = [];
-    lines.push(`Harmonic phonons of ${file}: ${structure.natoms} atoms, ${dataset.internationalShort} (${dataset.number}), ${auto.kind} lattice`);
-    lines.push(`supercell ${supercell.join('×')} (${fc.supercell.structure.natoms} atoms), ${fc.plan.displacements.length} displaced configurations of ${amplitude} Å`);
+    lines.push(`Harmonic phonons of ${file}: ${structure.natoms} atom${structure.natoms === 1 ? '' : 's'}, ${dataset.internationalShort} (${dataset.number}), ${auto.kind} lattice`);
+    lines.push(`supercell ${supercell.join('×')} (${fc.supercell.structure.natoms} atoms), ${fc.plan.displacements.length} displaced configuration${fc.plan.displacements.length === 1 ? '' : 's'} of ${amplitude} Å`);
     lines.push('');
     lines.push('Frequencies at special points (THz; negative = imaginary)');
     const wl = Math.max(5, ...special.map((s) => s.label.length));

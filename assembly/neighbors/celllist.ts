@@ -123,24 +123,50 @@ export function nl_build(
     sti(off, q, <i32>o);
   }
 
+  // Atoms whose image g along dimension k stays in the slab [-p_k, 1 + p_k): one ascending list per
+  // (k, g) (g = 0 holds every atom). An image G = (g0, g1, g2) is kept for the atoms in all three
+  // lists; scanning the shortest of them keeps the order of the plain loop (image-major, then
+  // atom index) at a fraction of its cost.
+  const w0n = 2 * m0 + 1, w1n = 2 * m1 + 1, w2n = 2 * m2 + 1;
+  const nLists = w0n + w1n + w2n;
+  const lstart = heap.alloc(<usize>(nLists + 1) << 2);
+  // valid flags per (list, atom) as bytes; list offsets for g != 0 only hold matching atoms
+  const flags = heap.alloc(<usize>max(1, nLists * n));
+  let tot = 0;
+  for (let l = 0; l < nLists; l++) {
+    const k = l < w0n ? 0 : l < w0n + w1n ? 1 : 2;
+    const g = k == 0 ? l - m0 : k == 1 ? l - w0n - m1 : l - w0n - w1n - m2;
+    const pk = k == 0 ? p0 : k == 1 ? p1 : p2;
+    const fg = <f64>g;
+    sti(lstart, l, tot);
+    const fl = flags + <usize>l * <usize>n;
+    for (let a = 0; a < n; a++) {
+      const t = ld(sw, 3 * a + k) + fg;
+      const ok = t >= -pk && t < 1.0 + pk;
+      store<u8>(fl + <usize>a, ok ? 1 : 0);
+      tot += ok ? 1 : 0;
+    }
+  }
+  sti(lstart, nLists, tot);
+  const lists = heap.alloc(<usize>max(1, tot) << 2);
+  for (let l = 0; l < nLists; l++) {
+    let c = ldi(lstart, l);
+    const fl = flags + <usize>l * <usize>n;
+    for (let a = 0; a < n; a++) if (load<u8>(fl + <usize>a)) { sti(lists, c, a); c++; }
+  }
   // Pass 1: count extended atoms.
   let nExt = n;
   for (let g0 = -m0; g0 <= m0; g0++) {
     for (let g1 = -m1; g1 <= m1; g1++) {
       for (let g2 = -m2; g2 <= m2; g2++) {
         if (g0 == 0 && g1 == 0 && g2 == 0) continue;
-        for (let a = 0; a < n; a++) {
-          const t0 = ld(sw, 3 * a) + <f64>g0;
-          const t1 = ld(sw, 3 * a + 1) + <f64>g1;
-          const t2 = ld(sw, 3 * a + 2) + <f64>g2;
-          if (t0 >= -p0 && t0 < 1.0 + p0 && t1 >= -p1 && t1 < 1.0 + p1 && t2 >= -p2 && t2 < 1.0 + p2) nExt++;
-        }
+        nExt += imageScan(g0 + m0, w0n + g1 + m1, w0n + w1n + g2 + m2, n, lstart, lists, flags, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
       }
     }
   }
   sti(counts, 0, nExt);
   sti(counts, 1, 0);
-  if (nExt > capExt) { heap.free(sw); heap.free(off); return ST_CAPACITY; }
+  if (nExt > capExt) { heap.free(sw); heap.free(off); heap.free(lstart); heap.free(flags); heap.free(lists); return ST_CAPACITY; }
 
   // Pass 2: fill extended atoms; keep their fractional coordinates for binning.
   const tf = heap.alloc(<usize>max(1, 3 * nExt) << 3);
@@ -157,22 +183,13 @@ export function nl_build(
     for (let g1 = -m1; g1 <= m1; g1++) {
       for (let g2 = -m2; g2 <= m2; g2++) {
         if (g0 == 0 && g1 == 0 && g2 == 0) continue;
-        for (let a = 0; a < n; a++) {
-          const t0 = ld(sw, 3 * a) + <f64>g0;
-          const t1 = ld(sw, 3 * a + 1) + <f64>g1;
-          const t2 = ld(sw, 3 * a + 2) + <f64>g2;
-          if (t0 >= -p0 && t0 < 1.0 + p0 && t1 >= -p1 && t1 < 1.0 + p1 && t2 >= -p2 && t2 < 1.0 + p2) {
-            st(tf, 3 * e, t0); st(tf, 3 * e + 1, t1); st(tf, 3 * e + 2, t2);
-            sti(owner, e, a);
-            sti(img, 3 * e, g0 - ldi(off, 3 * a));
-            sti(img, 3 * e + 1, g1 - ldi(off, 3 * a + 1));
-            sti(img, 3 * e + 2, g2 - ldi(off, 3 * a + 2));
-            e++;
-          }
-        }
+        e += imageScan(g0 + m0, w0n + g1 + m1, w0n + w1n + g2 + m2, n, lstart, lists, flags, 1, e, g0, g1, g2, sw, off, tf, owner, img);
       }
     }
   }
+  heap.free(lstart);
+  heap.free(flags);
+  heap.free(lists);
   heap.free(sw);
   heap.free(off);
   for (let q = 0; q < nExt; q++) {
@@ -182,8 +199,9 @@ export function nl_build(
     st(extPos, 3 * q + 2, t0 * c2 + t1 * c5 + t2 * c8);
   }
 
-  // Bin grid over [-p_k, 1 + p_k) with bin width >= p_k (so partners are in adjacent bins).
-  let nb0 = <i32>Math.floor(1.0 / p0 + 2.0), nb1 = <i32>Math.floor(1.0 / p1 + 2.0), nb2 = <i32>Math.floor(1.0 / p2 + 2.0);
+  // Bin grid over [-p_k, 1 + p_k) with bin width >= p_k / 2: the partners of an atom lie within
+  // R_k = ceil(p_k / w_k) (<= 2) bins along k.
+  let nb0 = <i32>Math.floor(2.0 / p0 + 4.0), nb1 = <i32>Math.floor(2.0 / p1 + 4.0), nb2 = <i32>Math.floor(2.0 / p2 + 4.0);
   // Keep the grid no larger than a few bins per atom (vacuum-heavy cells).
   const maxBins = <f64>(8 * nExt + 4096);
   while (<f64>nb0 * <f64>nb1 * <f64>nb2 > maxBins) {
@@ -193,10 +211,10 @@ export function nl_build(
   }
   const w0 = (1.0 + 2.0 * p0) / <f64>nb0, w1 = (1.0 + 2.0 * p1) / <f64>nb1, w2 = (1.0 + 2.0 * p2) / <f64>nb2;
   const iw0 = 1.0 / w0, iw1 = 1.0 / w1, iw2 = 1.0 / w2;
+  const R0 = <i32>Math.ceil(p0 * iw0 * (1.0 + 1e-12)), R1 = <i32>Math.ceil(p1 * iw1 * (1.0 + 1e-12)), R2 = <i32>Math.ceil(p2 * iw2 * (1.0 + 1e-12));
   const nbins = nb0 * nb1 * nb2;
   const binOf = heap.alloc(<usize>max(1, nExt) << 2);
   const binStart = heap.alloc(<usize>(nbins + 1) << 2);
-  const sorted = heap.alloc(<usize>max(1, nExt) << 2);
   for (let b = 0; b <= nbins; b++) sti(binStart, b, 0);
   for (let q = 0; q < nExt; q++) {
     let b0 = <i32>Math.floor((ld(tf, 3 * q) + p0) * iw0);
@@ -209,19 +227,35 @@ export function nl_build(
   }
   heap.free(tf);
   for (let b = 0; b < nbins; b++) sti(binStart, b + 1, ldi(binStart, b + 1) + ldi(binStart, b));
-  // Stable counting sort (extended atoms in increasing index inside each bin).
+  // Stable counting sort (extended atoms in increasing index inside each bin), with the sorted
+  // atoms' coordinates (SoA, padded by one slot) and owners alongside.
   const fill = heap.alloc(<usize>max(1, nbins) << 2);
   for (let b = 0; b < nbins; b++) sti(fill, b, ldi(binStart, b));
+  const sIdx = heap.alloc(<usize>(nExt + 2) << 2);
+  const sOwn = heap.alloc(<usize>(nExt + 2) << 2);
+  const sx = heap.alloc(<usize>(nExt + 2) << 3);
+  const sy = heap.alloc(<usize>(nExt + 2) << 3);
+  const sz = heap.alloc(<usize>(nExt + 2) << 3);
   for (let q = 0; q < nExt; q++) {
     const b = ldi(binOf, q);
     const k = ldi(fill, b);
-    sti(sorted, k, q);
+    sti(sIdx, k, q);
+    sti(sOwn, k, ldi(owner, q));
+    st(sx, k, ld(extPos, 3 * q)); st(sy, k, ld(extPos, 3 * q + 1)); st(sz, k, ld(extPos, 3 * q + 2));
     sti(fill, b, k + 1);
+  }
+  for (let k = nExt; k < nExt + 2; k++) {
+    sti(sIdx, k, 0); sti(sOwn, k, -1);
+    st(sx, k, Infinity); st(sy, k, Infinity); st(sz, k, Infinity);
   }
   heap.free(fill);
 
-  // Pairs.
+  // Pairs. Candidates of one stencil row (bins lo2..hi2 of row (a0, a1)) are contiguous in sorted
+  // order; two are tested per step (f64x2), kept without branches. Order: stencil rows, then sorted.
   const rc2 = rc * rc;
+  const rc2v = f64x2.splat(rc2);
+  // nothing is stored beyond the capacity (a one-slot sink takes the writes), the count goes on
+  const sink = heap.alloc(16);
   let np = 0;
   for (let i = 0; i < n; i++) {
     sti(first, i, np);
@@ -230,46 +264,100 @@ export function nl_build(
     const b1 = (bi / nb2) % nb1;
     const b2 = bi % nb2;
     const xi = ld(extPos, 3 * i), yi = ld(extPos, 3 * i + 1), zi = ld(extPos, 3 * i + 2);
-    const lo0 = max(b0 - 1, 0), hi0 = min(b0 + 1, nb0 - 1);
-    const lo1 = max(b1 - 1, 0), hi1 = min(b1 + 1, nb1 - 1);
-    const lo2 = max(b2 - 1, 0), hi2 = min(b2 + 1, nb2 - 1);
+    const xv = f64x2.splat(xi), yv = f64x2.splat(yi), zv = f64x2.splat(zi);
+    const lo0 = max(b0 - R0, 0), hi0 = min(b0 + R0, nb0 - 1);
+    const lo1 = max(b1 - R1, 0), hi1 = min(b1 + R1, nb1 - 1);
+    const lo2 = max(b2 - R2, 0), hi2 = min(b2 + R2, nb2 - 1);
     const ii0 = ldi(img, 3 * i), ii1 = ldi(img, 3 * i + 1), ii2 = ldi(img, 3 * i + 2);
+    // half list: keep owner > i (owner == i is decided below); full: everything but i itself
+    const ownMin = full ? -1 : i;
     for (let a0 = lo0; a0 <= hi0; a0++) {
       for (let a1 = lo1; a1 <= hi1; a1++) {
         const rowBase = (a0 * nb1 + a1) * nb2;
         const kBeg = ldi(binStart, rowBase + lo2);
         const kEnd = ldi(binStart, rowBase + hi2 + 1);
-        for (let k = kBeg; k < kEnd; k++) {
-          const q = ldi(sorted, k);
-          if (q == i) continue;
+        for (let k = kBeg; k < kEnd; k += 2) {
+          // slot k+1 may be past the row (a real atom of the next bins, or the padding): masked
+          const o = <usize>k << 3;
+          const dx = f64x2.sub(v128.load(sx + o), xv);
+          const dy = f64x2.sub(v128.load(sy + o), yv);
+          const dz = f64x2.sub(v128.load(sz + o), zv);
+          const r2 = f64x2.add(f64x2.add(f64x2.mul(dx, dx), f64x2.mul(dy, dy)), f64x2.mul(dz, dz));
+          const m = i64x2.bitmask(f64x2.lt(r2, rc2v));
+          if (m == 0) continue;
+          const pk = <usize>k << 2;
+          const q0 = load<i32>(sIdx + pk), q1 = load<i32>(sIdx + pk, 4);
+          const j0 = load<i32>(sOwn + pk), j1 = load<i32>(sOwn + pk, 4);
+          let keep0 = <i32>(m & 1) & <i32>(j0 > ownMin) & <i32>(q0 != i);
+          let keep1 = <i32>(m >> 1) & <i32>(j1 > ownMin) & <i32>(q1 != i) & <i32>(k + 1 < kEnd);
           if (!full) {
-            const j = ldi(owner, q);
-            if (j < i) continue;
-            if (j == i) {
-              // own image: keep the lexicographically positive image vector G = img[q] - img[i]
-              const g0 = ldi(img, 3 * q) - ii0;
-              const g1 = ldi(img, 3 * q + 1) - ii1;
-              const g2 = ldi(img, 3 * q + 2) - ii2;
-              if (!(g0 > 0 || (g0 == 0 && (g1 > 0 || (g1 == 0 && g2 > 0))))) continue;
-            }
+            if (j0 == i && (m & 1) && q0 != i) keep0 = selfImageKept(img, q0, ii0, ii1, ii2);
+            if (j1 == i && (m >> 1) && q1 != i && k + 1 < kEnd) keep1 = selfImageKept(img, q1, ii0, ii1, ii2);
           }
-          const dx = ld(extPos, 3 * q) - xi;
-          const dy = ld(extPos, 3 * q + 1) - yi;
-          const dz = ld(extPos, 3 * q + 2) - zi;
-          if (dx * dx + dy * dy + dz * dz < rc2) {
-            if (np < capPairs) sti(nbr, np, q);
-            np++;
-          }
+          sti(np < capPairs ? nbr : sink, np < capPairs ? np : 0, q0);
+          np += keep0;
+          sti(np < capPairs ? nbr : sink, np < capPairs ? np : 0, q1);
+          np += keep1;
         }
       }
     }
   }
   sti(first, n, np);
   sti(counts, 1, np);
+  heap.free(sink);
   heap.free(binOf);
   heap.free(binStart);
-  heap.free(sorted);
+  heap.free(sIdx);
+  heap.free(sOwn);
+  heap.free(sx);
+  heap.free(sy);
+  heap.free(sz);
   return np > capPairs ? ST_CAPACITY : ST_OK;
+}
+
+/** Half list, an atom's own image q: kept when G = img[q] - img[i] is lexicographically positive. */
+function selfImageKept(img: usize, q: i32, ii0: i32, ii1: i32, ii2: i32): i32 {
+  const g0 = ldi(img, 3 * q) - ii0;
+  const g1 = ldi(img, 3 * q + 1) - ii1;
+  const g2 = ldi(img, 3 * q + 2) - ii2;
+  return g0 > 0 || (g0 == 0 && (g1 > 0 || (g1 == 0 && g2 > 0))) ? 1 : 0;
+}
+
+/**
+ * Ghosts of image G (list indices l0, l1, l2 of its three components): the atoms in all three
+ * lists, in ascending order. write = 0 only counts; write = 1 fills entries from `e` on.
+ */
+function imageScan(
+  l0: i32, l1: i32, l2: i32, n: i32, lstart: usize, lists: usize, flags: usize, write: i32, e: i32,
+  g0: i32, g1: i32, g2: i32, sw: usize, off: usize, tf: usize, owner: usize, img: usize,
+): i32 {
+  // scan the shortest list, test membership in the other two through their flags
+  const c0 = ldi(lstart, l0 + 1) - ldi(lstart, l0);
+  const c1 = ldi(lstart, l1 + 1) - ldi(lstart, l1);
+  const c2 = ldi(lstart, l2 + 1) - ldi(lstart, l2);
+  let ls = l0, la = l1, lb = l2;
+  if (c1 < c0 && c1 <= c2) { ls = l1; la = l0; lb = l2; }
+  else if (c2 < c0 && c2 < c1) { ls = l2; la = l0; lb = l1; }
+  const fa = flags + <usize>la * <usize>n, fb = flags + <usize>lb * <usize>n;
+  const kEnd = ldi(lstart, ls + 1);
+  let c = 0;
+  for (let k = ldi(lstart, ls); k < kEnd; k++) {
+    const a = ldi(lists, k);
+    if (load<u8>(fa + <usize>a) & load<u8>(fb + <usize>a)) {
+      if (write) {
+        const q = e + c;
+        st(tf, 3 * q, ld(sw, 3 * a) + <f64>g0);
+        st(tf, 3 * q + 1, ld(sw, 3 * a + 1) + <f64>g1);
+        st(tf, 3 * q + 2, ld(sw, 3 * a + 2) + <f64>g2);
+        sti(owner, q, a);
+        sti(img, 3 * q, g0 - ldi(off, 3 * a));
+        sti(img, 3 * q + 1, g1 - ldi(off, 3 * a + 1));
+        sti(img, 3 * q + 2, g2 - ldi(off, 3 * a + 2));
+      }
+      c++;
+    }
+  }
+  return c;
 }
 
 /**

@@ -28,6 +28,10 @@ export const PAIR_STRIDE: i32 = 8;
  *  forces   3n f64 out
  *  out      10 f64 out: energy, stress (9, tensile-positive, eV/Å^3; zero when volume = 0)
  *  info     2 i32 out: overlapping atoms on status 6
+ *
+ * Lennard-Jones (shifted or smooth, the same mode for every type pair) runs on f64x2 lanes, two
+ * neighbours per step; a structure whose atoms all have one type uses splatted parameters (no
+ * per-pair lookups). Summation order depends only on the neighbour list (deterministic).
  */
 export function pair_compute(
   kind: i32, n: i32, nExt: i32, extPos: usize, owner: usize, types: usize,
@@ -35,23 +39,40 @@ export function pair_compute(
   volume: f64, out: usize, info: usize,
 ): i32 {
   if (kind < 0 || kind > 1 || nt < 1) return ST_BAD_ARG;
+  let uniform = true;
+  const t0 = n > 0 ? ldi(types, 0) : 0;
   for (let a = 0; a < n; a++) {
     const t = ldi(types, a);
     if (t < 0 || t >= nt) return ST_BAD_ARG;
+    if (t != t0) uniform = false;
   }
   zeroF64(fext, 3 * nExt);
-  // Type of every extended atom (saves a dependent load per pair).
-  const textP = heap.alloc(<usize>max(1, nExt) << 2);
-  for (let e = 0; e < nExt; e++) sti(textP, e, ldi(types, ldi(owner, e)));
-  let smoothAny = false;
-  for (let t = 0; t < nt * nt; t++) if (ld(params, t * PAIR_STRIDE + 4) != 0.0) smoothAny = true;
-  if (kind == 0 && !smoothAny) {
-    const st0 = ljShiftSimd(n, extPos, textP, first, nbr, nt, params, fext, out, info, owner);
-    heap.free(textP);
+  let nSmooth = 0;
+  for (let t = 0; t < nt * nt; t++) if (ld(params, t * PAIR_STRIDE + 4) != 0.0) nSmooth++;
+  if (kind == 0 && (nSmooth == 0 || nSmooth == nt * nt)) {
+    const smooth = nSmooth != 0;
+    let st0: i32;
+    if (uniform) {
+      const pp = params + (<usize>((t0 * nt + t0) * PAIR_STRIDE) << 3);
+      st0 = smooth
+        ? ljSimd(true, false, n, extPos, 0, first, nbr, 0, pp, fext, out, info, owner)
+        : ljSimd(false, false, n, extPos, 0, first, nbr, 0, pp, fext, out, info, owner);
+    } else {
+      // Type of every extended atom (saves a dependent load per pair).
+      const textP = heap.alloc(<usize>max(1, nExt) << 2);
+      for (let e = 0; e < nExt; e++) sti(textP, e, ldi(types, ldi(owner, e)));
+      st0 = smooth
+        ? ljSimd(true, true, n, extPos, textP, first, nbr, nt, params, fext, out, info, owner)
+        : ljSimd(false, true, n, extPos, textP, first, nbr, nt, params, fext, out, info, owner);
+      heap.free(textP);
+    }
     if (st0 != ST_OK) return st0;
     finish(n, nExt, extPos, owner, fext, forces, ld(out, 0), volume, out);
     return ST_OK;
   }
+  // Type of every extended atom (saves a dependent load per pair).
+  const textP = heap.alloc(<usize>max(1, nExt) << 2);
+  for (let e = 0; e < nExt; e++) sti(textP, e, ldi(types, ldi(owner, e)));
   let energy: f64 = 0.0;
   for (let i = 0; i < n; i++) {
     const ti = ldi(types, i) * nt;
@@ -123,73 +144,139 @@ export function pair_compute(
   return ST_OK;
 }
 
-/** Shifted Lennard-Jones, two neighbours per step in f64x2 lanes. Energy to out[0]. */
-function ljShiftSimd(
+/** Parameters of lanes 0 and 1: record q0 / q1, f64 pair at byte offset `o` → (lo lanes, hi lanes). */
+@inline function pairLo(q0: usize, q1: usize, o: usize): v128 {
+  return f64x2.shuffle(v128.load(q0 + o), v128.load(q1 + o), 0, 2);
+}
+@inline function pairHi(q0: usize, q1: usize, o: usize): v128 {
+  return f64x2.shuffle(v128.load(q0 + o), v128.load(q1 + o), 1, 3);
+}
+
+/**
+ * Lennard-Jones (shifted, or smooth with the cubic switch), two neighbours per step in f64x2 lanes.
+ *  multi = false: `params` points at the one record used for every pair (uniform types)
+ *  multi = true:  `text` holds the type of every extended atom, params the nt*nt table
+ * Energy to out[0]; forces accumulated into fext (xyz per extended atom).
+ * Lanes beyond the cutoff are masked to zero (branch-free); a neighbour step is skipped only when
+ * both lanes are outside. The padding lane of an odd list end repeats lane 0 and is masked off.
+ */
+@inline function ljSimd(
+  smooth: bool, multi: bool,
   n: i32, extPos: usize, text: usize, first: usize, nbr: usize, nt: i32, params: usize, fext: usize, out: usize,
   info: usize, owner: usize,
 ): i32 {
   const zero = f64x2.splat(0.0);
   const one = f64x2.splat(1.0);
+  const two = f64x2.splat(2.0);
+  const three = f64x2.splat(3.0);
   const six = f64x2.splat(6.0);
   const twelve = f64x2.splat(12.0);
   const tiny = f64x2.splat(OVERLAP_R2);
+  const lane0 = i64x2.replace_lane(i64x2.splat(-1), 1, 0);
+  // uniform parameters
+  let c12 = zero, c6 = zero, rc2 = zero, esh = zero, xo = zero, iw3 = zero;
+  if (!multi) {
+    c12 = f64x2.splat(load<f64>(params));
+    c6 = f64x2.splat(load<f64>(params, 8));
+    rc2 = f64x2.splat(load<f64>(params, 16));
+    esh = f64x2.splat(load<f64>(params, 24));
+    xo = f64x2.splat(load<f64>(params, 40));
+    const w = load<f64>(params, 16) - load<f64>(params, 40);
+    iw3 = f64x2.splat(1.0 / (w * w * w));
+  }
   let eAcc = zero;
   for (let i = 0; i < n; i++) {
-    const ti = ldi(text, i) * nt;
-    const xi = f64x2.splat(ld(extPos, 3 * i)), yi = f64x2.splat(ld(extPos, 3 * i + 1)), zi = f64x2.splat(ld(extPos, 3 * i + 2));
+    const pi = extPos + <usize>i * 24;
+    const xi = v128.load64_splat(pi), yi = v128.load64_splat(pi, 8), zi = v128.load64_splat(pi, 16);
+    let qrow: usize = 0;
+    if (multi) qrow = params + (<usize>(load<i32>(text + (<usize>i << 2)) * nt * PAIR_STRIDE) << 3);
     let fxi = zero, fyi = zero, fzi = zero;
+    let bad = zero;
     const kBeg = ldi(first, i);
     const kEnd = ldi(first, i + 1);
-    let k = kBeg;
-    for (; k < kEnd; k += 2) {
-      const e0 = ldi(nbr, k);
-      const has1 = k + 1 < kEnd;
-      const e1 = has1 ? ldi(nbr, k + 1) : e0;
-      const p0 = extPos + (<usize>(3 * e0) << 3);
-      const p1 = extPos + (<usize>(3 * e1) << 3);
-      const dx = f64x2.sub(f64x2.replace_lane(f64x2.splat(load<f64>(p0)), 1, load<f64>(p1)), xi);
-      const dy = f64x2.sub(f64x2.replace_lane(f64x2.splat(load<f64>(p0, 8)), 1, load<f64>(p1, 8)), yi);
-      const dz = f64x2.sub(f64x2.replace_lane(f64x2.splat(load<f64>(p0, 16)), 1, load<f64>(p1, 16)), zi);
+    for (let k = kBeg; k < kEnd; k += 2) {
+      const last = k + 1 >= kEnd;
+      const pk = nbr + (<usize>k << 2);
+      const e0 = load<i32>(pk);
+      const e1 = last ? e0 : load<i32>(pk, 4);
+      const o0 = <usize>e0 * 24, o1 = <usize>e1 * 24;
+      const p0 = extPos + o0, p1 = extPos + o1;
+      const a0 = v128.load(p0), a1 = v128.load(p1);
+      const dx = f64x2.sub(f64x2.shuffle(a0, a1, 0, 2), xi);
+      const dy = f64x2.sub(f64x2.shuffle(a0, a1, 1, 3), yi);
+      const dz = f64x2.sub(v128.load64_lane(p1, v128.load64_zero(p0, 16), 1, 16), zi);
       const r2 = f64x2.add(f64x2.add(f64x2.mul(dx, dx), f64x2.mul(dy, dy)), f64x2.mul(dz, dz));
-      const q0 = params + (<usize>((ti + ldi(text, e0)) * PAIR_STRIDE) << 3);
-      const q1 = params + (<usize>((ti + ldi(text, e1)) * PAIR_STRIDE) << 3);
-      const c12 = f64x2.replace_lane(f64x2.splat(load<f64>(q0)), 1, load<f64>(q1));
-      const c6 = f64x2.replace_lane(f64x2.splat(load<f64>(q0, 8)), 1, load<f64>(q1, 8));
-      const rc2 = f64x2.replace_lane(f64x2.splat(load<f64>(q0, 16)), 1, load<f64>(q1, 16));
-      const esh = f64x2.replace_lane(f64x2.splat(load<f64>(q0, 24)), 1, load<f64>(q1, 24));
-      // lanes inside the cutoff (lane 1 masked off when it is padding)
-      let inside = f64x2.lt(r2, rc2);
-      if (!has1) inside = v128.and(inside, i64x2.replace_lane(i64x2.splat(-1), 1, 0));
-      if (!v128.any_true(inside)) continue;
-      if (v128.any_true(v128.and(inside, f64x2.lt(r2, tiny)))) {
-        const bad = f64x2.extract_lane(r2, 0) < OVERLAP_R2 && f64x2.extract_lane(r2, 0) < f64x2.extract_lane(rc2, 0) ? e0 : e1;
-        sti(info, 0, i); sti(info, 1, ldi(owner, bad));
-        return ST_OVERLAP;
+      let q0: usize = 0, q1: usize = 0;
+      if (multi) {
+        q0 = qrow + (<usize>(load<i32>(text + (<usize>e0 << 2)) * PAIR_STRIDE) << 3);
+        q1 = qrow + (<usize>(load<i32>(text + (<usize>e1 << 2)) * PAIR_STRIDE) << 3);
+        rc2 = pairLo(q0, q1, 16);
       }
-      const r2s = v128.bitselect(r2, one, inside); // avoid 1/0 in masked lanes
-      const ir2 = f64x2.div(one, r2s);
+      let inside = f64x2.lt(r2, rc2);
+      if (last) inside = v128.and(inside, lane0);
+      if (!v128.any_true(inside)) continue;
+      bad = v128.or(bad, v128.and(inside, f64x2.lt(r2, tiny)));
+      if (multi) {
+        c12 = pairLo(q0, q1, 0);
+        c6 = pairHi(q0, q1, 0);
+        if (smooth) {
+          xo = pairHi(q0, q1, 32);
+          const w = f64x2.sub(rc2, xo);
+          iw3 = f64x2.div(one, f64x2.mul(f64x2.mul(w, w), w));
+        } else {
+          esh = pairHi(q0, q1, 16);
+        }
+      }
+      // lanes outside the cutoff have r2 >= rc2 > 0: finite, masked below
+      const ir2 = f64x2.div(one, r2);
       const ir6 = f64x2.mul(f64x2.mul(ir2, ir2), ir2);
       const a6 = f64x2.mul(c6, ir6);
       const a12 = f64x2.mul(f64x2.mul(c12, ir6), ir6);
-      const u = v128.and(f64x2.sub(f64x2.sub(a12, a6), esh), inside);
-      const g = v128.and(f64x2.mul(f64x2.sub(f64x2.mul(six, a6), f64x2.mul(twelve, a12)), ir2), inside);
+      let u: v128, g: v128;
+      if (smooth) {
+        const phi = f64x2.sub(a12, a6);
+        const dphi = f64x2.mul(f64x2.sub(f64x2.mul(six, a6), f64x2.mul(twelve, a12)), ir2);
+        const c = f64x2.sub(rc2, r2);
+        const sw = f64x2.mul(f64x2.mul(f64x2.mul(c, c), f64x2.sub(f64x2.add(rc2, f64x2.mul(two, r2)), f64x2.mul(three, xo))), iw3);
+        const dsw = f64x2.mul(f64x2.mul(f64x2.mul(six, c), f64x2.sub(xo, r2)), iw3);
+        const us = f64x2.mul(phi, sw);
+        const gs = f64x2.add(f64x2.mul(dphi, sw), f64x2.mul(f64x2.mul(phi, dsw), two));
+        const core = f64x2.le(r2, xo);
+        u = v128.and(v128.bitselect(phi, us, core), inside);
+        g = v128.and(v128.bitselect(dphi, gs, core), inside);
+      } else {
+        u = v128.and(f64x2.sub(f64x2.sub(a12, a6), esh), inside);
+        g = v128.and(f64x2.mul(f64x2.sub(f64x2.mul(six, a6), f64x2.mul(twelve, a12)), ir2), inside);
+      }
       eAcc = f64x2.add(eAcc, u);
       const fx = f64x2.mul(g, dx), fy = f64x2.mul(g, dy), fz = f64x2.mul(g, dz);
       fxi = f64x2.add(fxi, fx); fyi = f64x2.add(fyi, fy); fzi = f64x2.add(fzi, fz);
-      const f0 = fext + (<usize>(3 * e0) << 3);
-      store<f64>(f0, load<f64>(f0) - f64x2.extract_lane(fx, 0));
-      store<f64>(f0, load<f64>(f0, 8) - f64x2.extract_lane(fy, 0), 8);
+      // force on the partners: -g d
+      const f0 = fext + o0;
+      v128.store(f0, f64x2.sub(v128.load(f0), f64x2.shuffle(fx, fy, 0, 2)));
       store<f64>(f0, load<f64>(f0, 16) - f64x2.extract_lane(fz, 0), 16);
-      if (has1) {
-        const f1 = fext + (<usize>(3 * e1) << 3);
-        store<f64>(f1, load<f64>(f1) - f64x2.extract_lane(fx, 1));
-        store<f64>(f1, load<f64>(f1, 8) - f64x2.extract_lane(fy, 1), 8);
+      if (!last) {
+        const f1 = fext + o1;
+        v128.store(f1, f64x2.sub(v128.load(f1), f64x2.shuffle(fx, fy, 1, 3)));
         store<f64>(f1, load<f64>(f1, 16) - f64x2.extract_lane(fz, 1), 16);
       }
     }
-    const pf = fext + (<usize>(3 * i) << 3);
-    store<f64>(pf, load<f64>(pf) + (f64x2.extract_lane(fxi, 0) + f64x2.extract_lane(fxi, 1)));
-    store<f64>(pf, load<f64>(pf, 8) + (f64x2.extract_lane(fyi, 0) + f64x2.extract_lane(fyi, 1)), 8);
+    if (v128.any_true(bad)) {
+      // first overlapping partner in list order
+      for (let k = kBeg; k < kEnd; k++) {
+        const e = ldi(nbr, k);
+        const dx = ld(extPos, 3 * e) - ld(extPos, 3 * i);
+        const dy = ld(extPos, 3 * e + 1) - ld(extPos, 3 * i + 1);
+        const dz = ld(extPos, 3 * e + 2) - ld(extPos, 3 * i + 2);
+        if (dx * dx + dy * dy + dz * dz < OVERLAP_R2) {
+          sti(info, 0, i); sti(info, 1, ldi(owner, e));
+          return ST_OVERLAP;
+        }
+      }
+    }
+    const pf = fext + <usize>i * 24;
+    const fxy = f64x2.add(f64x2.shuffle(fxi, fyi, 0, 2), f64x2.shuffle(fxi, fyi, 1, 3));
+    v128.store(pf, f64x2.add(v128.load(pf), fxy));
     store<f64>(pf, load<f64>(pf, 16) + (f64x2.extract_lane(fzi, 0) + f64x2.extract_lane(fzi, 1)), 16);
   }
   st(out, 0, f64x2.extract_lane(eAcc, 0) + f64x2.extract_lane(eAcc, 1));

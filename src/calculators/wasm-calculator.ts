@@ -145,11 +145,14 @@ export abstract class NeighborListCalculator implements Calculator {
       this.typesBuf = this.k.i32(Math.max(n, 1), undefined, { owned: true });
       this.typesFor = null;
     }
-    if (this.typesFor !== s.species) {
+    // Structures made by `with()` carry a new species array with the same symbols: compare the
+    // symbols (cheap) before mapping them again (a Map lookup per atom).
+    if (this.typesFor !== s.species && !sameSymbols(this.typesFor, s.species)) {
+      this.typesFor = null; // a throw below leaves the buffer half-written
       const v = this.typesBuf.view;
       for (let a = 0; a < n; a++) v[a] = this.species.typeOf(s.species[a], this.name, a, index);
-      this.typesFor = s.species;
     }
+    this.typesFor = s.species;
     return this.typesBuf.ptr;
   }
 
@@ -210,6 +213,12 @@ export abstract class NeighborListCalculator implements Calculator {
     this.outBuf.free();
     this.infoBuf.free();
   }
+}
+
+function sameSymbols(a: readonly string[] | null, b: readonly string[]): boolean {
+  if (!a || a.length !== b.length) return false;
+  for (let q = 0; q < a.length; q++) if (a[q] !== b[q]) return false;
+  return true;
 }
 
 /** The batch loop shared by the built-in calculators: progress, abort, validation. */

@@ -12,3 +12,7 @@ export * from "./neighbors/celllist";
 export * from "./potentials/pair";
 export * from "./potentials/stillinger-weber";
 export * from "./potentials/bond-network";
+export * from "./sscha/hessian";
+export * from "./sscha/modes";
+export * from "./sscha/sample";
+export * from "./sscha/averages";

@@ -1,0 +1,282 @@
+// SSCHA ensemble averages at the current (R, Φ, T) (physics.md 5.3–5.6, 5.10; docs/sscha.md).
+//
+//   ssAverages(nc, n3, m, exact, volume, ptrs): i32
+//   `ptrs` is a table of byte addresses (u32, slot numbers below); every array is row-major f64.
+//   Inputs
+//     X  (nc x n3)  positions x_i (Cartesian Å)          R  (n3)       centroids
+//     MASS (n3)     per-component masses (amu)            POLAR (m x n3) e_μ (rows)
+//     AMP (m)       A_μ of the current modes               AMP0 (m)     A⁽⁰⁾_μ of the generating modes
+//     OMEGA2 (m)    ω²_μ                                   PHI (n3 x n3) current Φ (symmetric)
+//     XI (nc x m)   generating normal coordinates ξ_i      E (nc)       energies V_i
+//     F  (nc x n3)  forces f_i                             S (nc x 9)   stresses σ_i, or 0 (none)
+//   Workspace (all overwritten; contents afterwards are documented because the free-energy
+//   Hessian reuses them)
+//     U  (nc x n3)  afterwards δf_i ∘ δf_i (scratch)      Y (nc x m)   y_iμ in the current modes
+//     DF (nc x n3)  δf_i = f_i + Φ u_i                     WK (nc x m)  scratch
+//     B  (m x n3)   afterwards B∘B, with B_μa = √m_a e_μa / A_μ
+//     Z  (m x n3)   ⟨y_μ δf_b⟩                              Z1 (m x n3) afterwards err²(⟨y_μ δf_b⟩)
+//     Z2 (m x n3)   scratch                                DV (nc)      δV_i = V_i − ½ u_iᵀΦu_i
+//     TQ (nc x 9)   Σ_atoms δf_{i,aα} u_{i,aβ}
+//   Outputs
+//     W (nc)        weights w_i, max-normalised (all exactly 1 when exact != 0: the current
+//                   parameters are the generating ones)
+//     SCAL (16)     0 Σw, 1 Σw², 2 N_eff = (Σw)²/Σw², 3 ⟨δV⟩, 4 err⟨δV⟩, 5 max ln w (before the
+//                   shift), 6 Σ_μ ln(A⁽⁰⁾_μ/A_μ), 7 ⟨V_h⟩, 8 min w
+//     GR, GRERR (n3)  g_R = −⟨δf⟩ and its element-wise error
+//     G, GERR (n3 x n3)  G = sym(Bᵀ Z) = sym(M^{1/2} Σ_μ e_μ (1/A_μ) ⟨y_μ δfᵀ⟩) and its element-wise
+//                   error: variances propagated through Bᵀ, then err(sym)_ab = ½(err_ab + err_ba)
+//     ION, IONERR (9)  ionic pressure (1/Ω)[Σ_a (ΦC)_{aα,aβ} − ⟨Σ_a δf_aα u_aβ⟩] (eV/Å³); the harmonic
+//                   part Σ_μ A²_μ ω²_μ Σ_a e_μ,aα e_μ,aβ is analytic, only the δf part is sampled
+//     P, PERR (9)   total pressure tensor ⟨−σ⟩ + ionic (only when S != 0), error from the per-
+//                   configuration combination (correlations included)
+//   Weighted averages ⟨O⟩ = Σ w O / Σ w; errors err² = Σ_i w_i² (O_i − ⟨O⟩)² / (Σw)²
+//   (= (1/N) mean(w²(O − ⟨O⟩)²)/w̄², physics.md 5.4).
+//   Status: 0 ok, 1 NaN/Inf in energies, forces or stresses, 4 bad argument.
+import { dgemm } from "../linalg/gemm";
+import { finiteVec } from "../linalg/common";
+
+export const SA_X: i32 = 0;
+export const SA_R: i32 = 1;
+export const SA_MASS: i32 = 2;
+export const SA_POLAR: i32 = 3;
+export const SA_AMP: i32 = 4;
+export const SA_AMP0: i32 = 5;
+export const SA_OMEGA2: i32 = 6;
+export const SA_PHI: i32 = 7;
+export const SA_XI: i32 = 8;
+export const SA_E: i32 = 9;
+export const SA_F: i32 = 10;
+export const SA_S: i32 = 11;
+export const SA_U: i32 = 12;
+export const SA_Y: i32 = 13;
+export const SA_DF: i32 = 14;
+export const SA_WK: i32 = 15;
+export const SA_B: i32 = 16;
+export const SA_Z: i32 = 17;
+export const SA_Z1: i32 = 18;
+export const SA_Z2: i32 = 19;
+export const SA_DV: i32 = 20;
+export const SA_TQ: i32 = 21;
+export const SA_W: i32 = 22;
+export const SA_SCAL: i32 = 23;
+export const SA_GR: i32 = 24;
+export const SA_GRERR: i32 = 25;
+export const SA_G: i32 = 26;
+export const SA_GERR: i32 = 27;
+export const SA_ION: i32 = 28;
+export const SA_IONERR: i32 = 29;
+export const SA_P: i32 = 30;
+export const SA_PERR: i32 = 31;
+export const SA_SLOTS: i32 = 32;
+
+@inline function ld(p: usize, i: i32): f64 {
+  return load<f64>(p + (<usize>i << 3));
+}
+@inline function st(p: usize, i: i32, v: f64): void {
+  store<f64>(p + (<usize>i << 3), v);
+}
+@inline function ptr(t: usize, slot: i32): usize {
+  return <usize>load<u32>(t + (<usize>slot << 2));
+}
+
+export function ssAverages(nc: i32, n3: i32, m: i32, exact: i32, volume: f64, t: usize): i32 {
+  if (nc <= 0 || n3 <= 0 || m <= 0 || m > n3 || !(volume > 0)) return 4;
+  const X = ptr(t, SA_X), R = ptr(t, SA_R), MASS = ptr(t, SA_MASS), POLAR = ptr(t, SA_POLAR);
+  const AMP = ptr(t, SA_AMP), AMP0 = ptr(t, SA_AMP0), OMEGA2 = ptr(t, SA_OMEGA2), PHI = ptr(t, SA_PHI);
+  const XI = ptr(t, SA_XI), E = ptr(t, SA_E), F = ptr(t, SA_F), S = ptr(t, SA_S);
+  const U = ptr(t, SA_U), Y = ptr(t, SA_Y), DF = ptr(t, SA_DF), WK = ptr(t, SA_WK), B = ptr(t, SA_B);
+  const Z = ptr(t, SA_Z), Z1 = ptr(t, SA_Z1), Z2 = ptr(t, SA_Z2), DV = ptr(t, SA_DV), TQ = ptr(t, SA_TQ);
+  const W = ptr(t, SA_W), SCAL = ptr(t, SA_SCAL), GR = ptr(t, SA_GR), GRERR = ptr(t, SA_GRERR);
+  const G = ptr(t, SA_G), GERR = ptr(t, SA_GERR), ION = ptr(t, SA_ION), IONERR = ptr(t, SA_IONERR);
+  const P = ptr(t, SA_P), PERR = ptr(t, SA_PERR);
+  if (!finiteVec(E, nc) || !finiteVec(F, nc * n3)) return 1;
+  if (S != 0 && !finiteVec(S, nc * 9)) return 1;
+  const nn = nc * n3;
+
+  // 1. u_i = x_i − R
+  for (let i = 0; i < nc; i++) {
+    const xr = X + (<usize>(i * n3) << 3), ur = U + (<usize>(i * n3) << 3);
+    for (let a = 0; a < n3; a++) st(ur, a, ld(xr, a) - ld(R, a));
+  }
+  // 2. B_μa = √m_a e_μa / A_μ ;  Y = U Bᵀ
+  for (let mu = 0; mu < m; mu++) {
+    const ia = 1.0 / ld(AMP, mu);
+    for (let a = 0; a < n3; a++) st(B, mu * n3 + a, ld(POLAR, mu * n3 + a) * Math.sqrt(ld(MASS, a)) * ia);
+  }
+  dgemm(0, 1, nc, m, n3, 1.0, U, n3, B, n3, 0.0, Y, m);
+
+  // 3. weights (physics.md 5.4), in log space, max-subtracted
+  let lnPref: f64 = 0;
+  for (let mu = 0; mu < m; mu++) lnPref += Math.log(ld(AMP0, mu) / ld(AMP, mu));
+  let lmax: f64 = -Infinity;
+  if (exact != 0) {
+    for (let i = 0; i < nc; i++) st(W, i, 1.0);
+    lmax = 0;
+  } else {
+    for (let i = 0; i < nc; i++) {
+      let yy: f64 = 0, xx: f64 = 0;
+      const yr = Y + (<usize>(i * m) << 3), xr = XI + (<usize>(i * m) << 3);
+      for (let mu = 0; mu < m; mu++) {
+        const y = ld(yr, mu), x = ld(xr, mu);
+        yy += y * y;
+        xx += x * x;
+      }
+      const lw = lnPref - 0.5 * yy + 0.5 * xx;
+      st(W, i, lw);
+      if (lw > lmax) lmax = lw;
+    }
+    for (let i = 0; i < nc; i++) st(W, i, Math.exp(ld(W, i) - lmax));
+  }
+  let sw: f64 = 0, sw2: f64 = 0, wmin: f64 = Infinity;
+  for (let i = 0; i < nc; i++) {
+    const w = ld(W, i);
+    sw += w;
+    sw2 += w * w;
+    if (w < wmin) wmin = w;
+  }
+  const isw = 1.0 / sw, isw2 = isw * isw;
+
+  // 4. harmonic reference: DF = U Φ (Φ symmetric, rows are Φ u_i), δV, then DF ← f + Φu
+  dgemm(0, 0, nc, n3, n3, 1.0, U, n3, PHI, n3, 0.0, DF, n3);
+  let vh: f64 = 0;
+  for (let i = 0; i < nc; i++) {
+    const ur = U + (<usize>(i * n3) << 3), pr = DF + (<usize>(i * n3) << 3), fr = F + (<usize>(i * n3) << 3);
+    let e: f64 = 0;
+    for (let a = 0; a < n3; a++) e += ld(ur, a) * ld(pr, a);
+    const h = 0.5 * e;
+    vh += ld(W, i) * h;
+    st(DV, i, ld(E, i) - h);
+    for (let a = 0; a < n3; a++) st(pr, a, ld(fr, a) + ld(pr, a));
+  }
+  vh *= isw;
+  let dvm: f64 = 0;
+  for (let i = 0; i < nc; i++) dvm += ld(W, i) * ld(DV, i);
+  dvm *= isw;
+  let dve: f64 = 0;
+  for (let i = 0; i < nc; i++) {
+    const d = ld(W, i) * (ld(DV, i) - dvm);
+    dve += d * d;
+  }
+  dve = Math.sqrt(dve * isw2);
+
+  // 5. ionic pressure: TQ_i = Σ_atoms δf_aα u_aβ ; harmonic part analytic
+  for (let i = 0; i < nc; i++) {
+    const ur = U + (<usize>(i * n3) << 3), fr = DF + (<usize>(i * n3) << 3), q = TQ + (<usize>(i * 9) << 3);
+    for (let k = 0; k < 9; k++) st(q, k, 0);
+    for (let a = 0; a < n3; a += 3) {
+      for (let al = 0; al < 3; al++) {
+        const f = ld(fr, a + al);
+        for (let be = 0; be < 3; be++) st(q, 3 * al + be, ld(q, 3 * al + be) + f * ld(ur, a + be));
+      }
+    }
+  }
+  const iv = 1.0 / volume;
+  for (let k = 0; k < 9; k++) {
+    const al = k / 3, be = k % 3;
+    let h: f64 = 0;
+    for (let mu = 0; mu < m; mu++) {
+      const a2w2 = ld(AMP, mu) * ld(AMP, mu) * ld(OMEGA2, mu);
+      let s: f64 = 0;
+      for (let a = 0; a < n3; a += 3) s += ld(POLAR, mu * n3 + a + al) * ld(POLAR, mu * n3 + a + be);
+      h += a2w2 * s;
+    }
+    let mq: f64 = 0;
+    for (let i = 0; i < nc; i++) mq += ld(W, i) * ld(TQ, 9 * i + k);
+    mq *= isw;
+    let eq: f64 = 0;
+    for (let i = 0; i < nc; i++) {
+      const d = ld(W, i) * (ld(TQ, 9 * i + k) - mq);
+      eq += d * d;
+    }
+    st(ION, k, (h - mq) * iv);
+    st(IONERR, k, Math.sqrt(eq * isw2) * iv);
+    if (S != 0) {
+      let mp: f64 = 0;
+      for (let i = 0; i < nc; i++) mp += ld(W, i) * (-ld(S, 9 * i + k) - ld(TQ, 9 * i + k) * iv);
+      mp *= isw;
+      let ep: f64 = 0;
+      for (let i = 0; i < nc; i++) {
+        const d = ld(W, i) * (-ld(S, 9 * i + k) - ld(TQ, 9 * i + k) * iv - mp);
+        ep += d * d;
+      }
+      st(P, k, mp + h * iv);
+      st(PERR, k, Math.sqrt(ep * isw2));
+    }
+  }
+
+  // 6. centroid gradient g_R = −⟨δf⟩ with element-wise errors
+  for (let a = 0; a < n3; a++) st(GR, a, 0);
+  for (let i = 0; i < nc; i++) {
+    const w = ld(W, i), fr = DF + (<usize>(i * n3) << 3);
+    for (let a = 0; a < n3; a++) st(GR, a, ld(GR, a) + w * ld(fr, a));
+  }
+  for (let a = 0; a < n3; a++) st(GR, a, ld(GR, a) * isw);
+  for (let a = 0; a < n3; a++) st(GRERR, a, 0);
+  for (let i = 0; i < nc; i++) {
+    const w = ld(W, i), fr = DF + (<usize>(i * n3) << 3);
+    for (let a = 0; a < n3; a++) {
+      const d = w * (ld(fr, a) - ld(GR, a));
+      st(GRERR, a, ld(GRERR, a) + d * d);
+    }
+  }
+  for (let a = 0; a < n3; a++) {
+    st(GR, a, -ld(GR, a));
+    st(GRERR, a, Math.sqrt(ld(GRERR, a) * isw2));
+  }
+
+  // 7. Z = ⟨y δfᵀ⟩ and its element-wise error:
+  //    Σ_i w_i²(y δf − Z)² = Σ w² y² δf² − 2 Z Σ w² y δf + Z² Σ w²   (three GEMMs over the ensemble)
+  for (let i = 0; i < nc; i++) {
+    const w = ld(W, i);
+    for (let mu = 0; mu < m; mu++) st(WK, i * m + mu, w * ld(Y, i * m + mu));
+  }
+  dgemm(1, 0, m, n3, nc, isw, WK, m, DF, n3, 0.0, Z, n3);
+  for (let i = 0; i < nc; i++) {
+    const w = ld(W, i);
+    for (let mu = 0; mu < m; mu++) st(WK, i * m + mu, w * ld(WK, i * m + mu));
+  }
+  dgemm(1, 0, m, n3, nc, 1.0, WK, m, DF, n3, 0.0, Z1, n3);
+  for (let i = 0; i < nc; i++) {
+    for (let mu = 0; mu < m; mu++) st(WK, i * m + mu, ld(WK, i * m + mu) * ld(Y, i * m + mu));
+  }
+  for (let q = 0; q < nn; q++) {
+    const d = ld(DF, q);
+    st(U, q, d * d);
+  }
+  dgemm(1, 0, m, n3, nc, 1.0, WK, m, U, n3, 0.0, Z2, n3);
+  for (let q = 0; q < m * n3; q++) {
+    const z = ld(Z, q);
+    const v = (ld(Z2, q) - 2.0 * z * ld(Z1, q) + z * z * sw2) * isw2;
+    st(Z1, q, v > 0 ? v : 0.0);
+  }
+
+  // 8. G = sym(Bᵀ Z), variances through B∘B
+  dgemm(1, 0, n3, n3, m, 1.0, B, n3, Z, n3, 0.0, G, n3);
+  for (let q = 0; q < m * n3; q++) {
+    const b = ld(B, q);
+    st(B, q, b * b);
+  }
+  dgemm(1, 0, n3, n3, m, 1.0, B, n3, Z1, n3, 0.0, GERR, n3);
+  for (let a = 0; a < n3; a++) {
+    st(GERR, a * n3 + a, Math.sqrt(ld(GERR, a * n3 + a)));
+    for (let b = 0; b < a; b++) {
+      const g = 0.5 * (ld(G, a * n3 + b) + ld(G, b * n3 + a));
+      st(G, a * n3 + b, g);
+      st(G, b * n3 + a, g);
+      const e = 0.5 * (Math.sqrt(ld(GERR, a * n3 + b)) + Math.sqrt(ld(GERR, b * n3 + a)));
+      st(GERR, a * n3 + b, e);
+      st(GERR, b * n3 + a, e);
+    }
+  }
+
+  st(SCAL, 0, sw);
+  st(SCAL, 1, sw2);
+  st(SCAL, 2, sw * sw / sw2);
+  st(SCAL, 3, dvm);
+  st(SCAL, 4, dve);
+  st(SCAL, 5, lmax);
+  st(SCAL, 6, lnPref);
+  st(SCAL, 7, vh);
+  st(SCAL, 8, wmin);
+  return 0;
+}

@@ -1,0 +1,257 @@
+// Ensemble averages at the current (R, Φ, T) (physics.md 5.4–5.7, 5.10) on the kernel
+// assembly/sscha/averages.ts: importance weights, N_eff, F = F_0 + ⟨δV⟩, the centroid gradient
+// g_R = −⟨δf⟩, the preconditioned force-constant gradient G, the ionic pressure, all with errors; then
+// symmetrisation (vector / rank-2 including supercell translations) and the acoustic sum rule.
+//
+// An EnsembleWorkspace copies one evaluated population into kernel memory once and keeps every
+// per-configuration array there: a minimisation step does no per-configuration work in JavaScript.
+import { SschaError, ModeSet, componentMasses, asrSymmetric, type AuxModes } from './modes.js';
+import type { Population } from './ensemble.js';
+import type { F64Buffer, I32Buffer, Kernels } from '../wasm/kernels.js';
+import type { Symmetrizer } from '../symmetry/symmetrize.js';
+import { det3 } from '../structure/mat3.js';
+
+/** Symmetry context of a supercell: the symmetriser (optional) and the number of translations. */
+export interface SschaSymmetry {
+  /** Operations of the supercell including its pure translations (Symmetrizer). */
+  symmetrizer?: Symmetrizer;
+  /** 3 periodic crystal (ASR), 0 pinned model. */
+  nTranslations: number;
+}
+
+export interface Averages {
+  /** Free energy of the supercell F = F_0 + ⟨δV⟩ (eV) and its error. */
+  F: number;
+  Ferr: number;
+  F0: number;
+  S0: number;
+  /** ⟨δV⟩, ⟨V_h⟩ (eV). */
+  dV: number;
+  Vh: number;
+  /** Kong–Liu effective sample size and the number of configurations. */
+  nEff: number;
+  nConfigs: number;
+  /** Importance weights, max-normalised. */
+  weights: Float64Array;
+  /** Symmetrised centroid gradient g_R = −⟨δf⟩ (eV/Å), element-wise error, norms. */
+  gR: Float64Array;
+  gRErr: Float64Array;
+  gRNorm: number;
+  gRNormErr: number;
+  /** Newton-preconditioned centroid direction Φ⁺g_R (Å), translations excluded. */
+  gRTilde: Float64Array;
+  /** Symmetrised + ASR preconditioned gradient G (eV/Å²), element-wise error (n3 × n3), norms. */
+  G: Float64Array;
+  GErr: Float64Array;
+  GNorm: number;
+  GNormErr: number;
+  /** Ionic pressure tensor (eV/Å³, compression-positive, symmetrised) and errors. */
+  ionicPressure: Float64Array;
+  ionicPressureErr: Float64Array;
+  /** Total pressure tensor ⟨−σ⟩ + ionic (eV/Å³) when the population has stresses. */
+  pressure: Float64Array | null;
+  pressureErr: Float64Array | null;
+  /** ω_μ (τ⁻¹), A_μ of the current Φ. */
+  omega: Float64Array;
+  amplitude: Float64Array;
+  /** True when (R, Φ, T) are the generating ones: weights are exactly 1. */
+  atGenerating: boolean;
+  /**
+   * Smallest eigenvalue of Υ₀^{-1/2}ΥΥ₀^{-1/2} (1 at the generating Φ): below ½ the current
+   * distribution is more than twice as wide as the generating one in some direction and the
+   * weights have infinite variance (N_eff no longer measures the reliability).
+   */
+  precisionRatio: number;
+}
+
+type AvgFn = (nc: number, n3: number, m: number, exact: number, volume: number, table: number) => number;
+
+const SLOT = {
+  X: 0, R: 1, MASS: 2, POLAR: 3, AMP: 4, AMP0: 5, OMEGA2: 6, PHI: 7, XI: 8, E: 9, F: 10, S: 11,
+  U: 12, Y: 13, DF: 14, WK: 15, B: 16, Z: 17, Z1: 18, Z2: 19, DV: 20, TQ: 21,
+  W: 22, SCAL: 23, GR: 24, GRERR: 25, G: 26, GERR: 27, ION: 28, IONERR: 29, P: 30, PERR: 31,
+} as const;
+const NSLOTS = 32;
+
+function sameBits(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
+  return true;
+}
+
+function norm(v: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s += v[i] * v[i];
+  return Math.sqrt(s);
+}
+
+/** (T + Tᵀ)/2 of a 3×3 tensor, then the point-group average (if a symmetriser is given). */
+function symTensor(t: Float64Array, sym?: Symmetrizer): Float64Array {
+  const s = new Float64Array(9);
+  for (let a = 0; a < 3; a++) for (let b = 0; b < 3; b++) s[3 * a + b] = 0.5 * (t[3 * a + b] + t[3 * b + a]);
+  return sym ? sym.tensor(s) : s;
+}
+
+/**
+ * One evaluated population in kernel memory plus all scratch for the averages.
+ * Call `free()` when done (kernel memory is not garbage collected).
+ */
+export class EnsembleWorkspace {
+  readonly k: Kernels;
+  readonly pop: Population;
+  readonly nc: number;
+  readonly n3: number;
+  readonly m: number;
+  readonly volume: number;
+  readonly symmetry: SschaSymmetry;
+  /** Modes of the current Φ (after the last `averages` call) and of the generating Φ₀. */
+  readonly modes: ModeSet;
+  readonly modes0: ModeSet;
+  private readonly bufs: F64Buffer[] = [];
+  private readonly slot: Record<keyof typeof SLOT, F64Buffer | null>;
+  private readonly table: I32Buffer;
+  private freed = false;
+
+  constructor(k: Kernels, pop: Population, symmetry: SschaSymmetry) {
+    if (pop.evaluated !== pop.nConfigs) throw new SschaError(`population ${pop.index}: only ${pop.evaluated} of ${pop.nConfigs} configurations are evaluated`);
+    this.k = k;
+    this.pop = pop;
+    this.symmetry = symmetry;
+    const nc = pop.nConfigs, n3 = 3 * pop.nAtoms;
+    const nt = pop.nTranslations;
+    if (nt !== symmetry.nTranslations) throw new SschaError(`population ${pop.index} has ${pop.nTranslations} translations, the symmetry context ${symmetry.nTranslations}`);
+    this.nc = nc;
+    this.n3 = n3;
+    this.m = n3 - nt;
+    this.volume = Math.abs(det3(pop.cell));
+    const masses3 = componentMasses(pop.masses);
+    this.modes = new ModeSet(k, masses3, nt);
+    this.modes0 = new ModeSet(k, masses3, nt);
+    this.modes0.compute(pop.phi, pop.temperature);
+    if (this.modes0.nModes !== pop.nModes) throw new SschaError(`population ${pop.index}: ${pop.nModes} modes stored, ${this.modes0.nModes} computed`);
+    const m = this.m;
+    const o = { owned: true };
+    const mk = (n: number, init?: ArrayLike<number>) => {
+      const b = k.f64(Math.max(n, 1), init, o);
+      this.bufs.push(b);
+      return b;
+    };
+    this.slot = {
+      X: mk(nc * n3, pop.positions), R: mk(n3), MASS: this.modes.masses3, POLAR: this.modes.polar, AMP: this.modes.amp,
+      AMP0: this.modes0.amp, OMEGA2: this.modes.omega2, PHI: this.modes.phi, XI: mk(nc * m, pop.xi), E: mk(nc, pop.energies),
+      F: mk(nc * n3, pop.forces), S: pop.stresses ? mk(nc * 9, pop.stresses) : null,
+      U: mk(nc * n3), Y: mk(nc * m), DF: mk(nc * n3), WK: mk(nc * m), B: mk(m * n3), Z: mk(m * n3), Z1: mk(m * n3), Z2: mk(m * n3),
+      DV: mk(nc), TQ: mk(nc * 9), W: mk(nc), SCAL: mk(16), GR: mk(n3), GRERR: mk(n3), G: mk(n3 * n3), GERR: mk(n3 * n3),
+      ION: mk(9), IONERR: mk(9), P: mk(9), PERR: mk(9),
+    };
+    this.table = k.i32(NSLOTS, undefined, o);
+    const tv = this.table.view;
+    for (const [name, idx] of Object.entries(SLOT)) tv[idx] = this.slot[name as keyof typeof SLOT]?.ptr ?? 0;
+  }
+
+  /** Kernel-side arrays after the last `averages` call (y, δf, weights...), for the Hessian. */
+  buffer(name: 'Y' | 'DF' | 'W' | 'DV' | 'X' | 'XI' | 'F' | 'E'): F64Buffer {
+    return this.slot[name]!;
+  }
+
+  /**
+   * All averages at (R, Φ, T). Throws ImaginaryModeError if Φ has a non-positive mode. When
+   * (R, Φ, T) are bitwise the generating parameters the weights are set to exactly 1 (unless
+   * exactShortcut is false: then they are computed, and equal 1 to rounding).
+   */
+  averages(R: ArrayLike<number>, phi: ArrayLike<number>, temperature: number, options: { exactShortcut?: boolean } = {}): Averages {
+    if (this.freed) throw new SschaError('ensemble workspace used after free');
+    const { k, nc, n3, m, pop } = this;
+    if (R.length !== n3) throw new SschaError(`centroids: expected ${n3} numbers, got ${R.length}`);
+    this.modes.compute(phi, temperature);
+    const exact = (options.exactShortcut ?? true) && temperature === pop.temperature && sameBits(R, pop.centroids) && sameBits(phi, pop.phi);
+    this.slot.R!.set(R);
+    // table entries can move only if buffers are reallocated; they are not, but memory may grow (views only)
+    const st = k.fn<AvgFn>('ssAverages')(nc, n3, m, exact ? 1 : 0, this.volume, this.table.ptr);
+    if (st === 1) throw new SschaError(`population ${pop.index}: energies, forces or stresses contain NaN or Inf`);
+    k.check('ssAverages', st);
+    const sc = this.slot.SCAL!.view;
+    const sym = this.symmetry.symmetrizer;
+    const nt = this.symmetry.nTranslations;
+    const order = sym ? sym.order : 1;
+    const rootOrder = Math.sqrt(order);
+    // centroid gradient: symmetrise (translation average included in the supercell operations)
+    const gRraw = this.slot.GR!.toArray();
+    const gR = sym ? sym.vector(gRraw) : gRraw;
+    const gRErr = this.slot.GRERR!.toArray();
+    let gRTilde = this.modes.newton(gR);
+    if (nt === 3) removeMeanTranslation(gRTilde);
+    if (sym) gRTilde = sym.vector(gRTilde);
+    // force-constant gradient: symmetrise + ASR
+    const Graw = this.slot.G!.toArray();
+    const G = sym ? sym.forceConstants(Graw, { asr: nt === 3 }) : nt === 3 ? asrSymmetric(Graw, n3 / 3) : Graw;
+    const GErr = this.slot.GERR!.toArray();
+    const ion = symTensor(this.slot.ION!.toArray(), sym);
+    const ionErr = symTensor(this.slot.IONERR!.toArray());
+    const hasP = this.slot.S !== null;
+    const precisionRatio = exact ? 1 : this.precisionRatio();
+    return {
+      F: this.modes.F0 + sc[3],
+      Ferr: sc[4],
+      F0: this.modes.F0,
+      S0: this.modes.S0,
+      dV: sc[3],
+      Vh: sc[7],
+      nEff: sc[2],
+      nConfigs: nc,
+      weights: this.slot.W!.toArray(),
+      gR,
+      gRErr,
+      gRNorm: norm(gR),
+      gRNormErr: norm(gRErr) / rootOrder,
+      gRTilde,
+      G,
+      GErr,
+      GNorm: norm(G),
+      GNormErr: norm(GErr) / rootOrder,
+      ionicPressure: ion,
+      ionicPressureErr: ionErr,
+      pressure: hasP ? symTensor(this.slot.P!.toArray(), sym) : null,
+      pressureErr: hasP ? symTensor(this.slot.PERR!.toArray()) : null,
+      omega: this.modes.omega.toArray(),
+      amplitude: this.modes.amp.toArray(),
+      atGenerating: exact,
+      precisionRatio,
+    };
+  }
+
+  /** See Averages.precisionRatio (current modes vs generating modes). */
+  precisionRatio(): number {
+    const { k, m, n3 } = this;
+    if (!this.kbuf) this.kbuf = [k.f64(m * m, undefined, { owned: true }), k.f64(m * m, undefined, { owned: true }), k.f64(m, undefined, { owned: true })];
+    const [a, b, e] = this.kbuf;
+    return k.fn<(...x: number[]) => number>('ssPrecisionRatio')(m, n3, this.modes.polar.ptr, this.modes.amp.ptr, this.modes0.polar.ptr, this.modes0.amp.ptr, a.ptr, b.ptr, e.ptr);
+  }
+
+  private kbuf: F64Buffer[] | null = null;
+
+  /** Plain copy of the current modes (after `averages`). */
+  currentModes(): AuxModes {
+    return this.modes.toPlain();
+  }
+
+  free(): void {
+    if (this.freed) return;
+    this.freed = true;
+    for (const b of this.bufs) b.free();
+    for (const b of this.kbuf ?? []) b.free();
+    this.table.free();
+    this.modes.free();
+    this.modes0.free();
+  }
+}
+
+/** Subtract the mean displacement per Cartesian direction (the uniform translation) in place. */
+export function removeMeanTranslation(v: Float64Array): Float64Array {
+  const n = v.length / 3;
+  const mean = [0, 0, 0];
+  for (let i = 0; i < n; i++) for (let a = 0; a < 3; a++) mean[a] += v[3 * i + a];
+  for (let a = 0; a < 3; a++) mean[a] /= n;
+  for (let i = 0; i < n; i++) for (let a = 0; a < 3; a++) v[3 * i + a] -= mean[a];
+  return v;
+}

@@ -1,0 +1,265 @@
+// SSCHA minimisation inside one population (physics.md 5.7–5.9).
+//
+// Parameters z = (Φ, R). Direction d = (G, κ·g̃_R) with G the preconditioned force-constant gradient
+// and g̃_R = Φ⁺g_R = −Φ⁺⟨δf⟩ (Newton step for the centroids, translations excluded). Step-length
+// control by the effective sample size:
+//   new direction: λ ← 1.5 λ, z = z_old − λ d; re-weight and recompute the gradients at z;
+//   accept if ⟨d, g_new⟩ ≥ 0 and N_eff/N_eff,old ≥ 0.9; otherwise λ ← 0.8736 λ and retry from z_old;
+//   a non-positive ω² at z is a rejection; 50 consecutive rejections end the population.
+// Extension: the precision ratio λ_min(Υ₀^{-1/2}ΥΥ₀^{-1/2}) guards the direction N_eff cannot see
+// (reweighting towards wider distributions): trials below 0.6 are rejected and the ensemble counts
+// as exhausted below 0.75 when a new direction starts.
+// ⟨d, g_new⟩ is taken block-wise and made dimensionless: ⟨G_old, G_new⟩/‖G_old‖² +
+// ⟨g̃_old, g_R,new⟩/⟨g̃_old, g_R,old⟩, counting only the blocks whose old gradient is significant
+// (norm > its error); when none is significant the step is accepted on the N_eff test alone.
+// After every update Φ is symmetrised (supercell space group incl. translations) and ASR-projected,
+// the centroid displacement from the symmetric reference is symmetrised as a vector.
+// Representations of Φ: 'normal' (Φ ← Φ − λG) and 'sqrt' (S = Φ^{1/2}, S ← S − λ(SG + GS),
+// Φ = S²), used automatically when imaginary modes keep appearing along a direction.
+// Stopping: converged when ‖G‖ < f·err(‖G‖) (or ‖G‖ < 1e-8) and the same for g_R (f = 0.2); N_eff/N
+// below the threshold when a new direction is about to start (new population needed); max steps.
+// The returned (R, Φ) are always the last accepted ones.
+import { gemm } from '../linalg/gemm.js';
+import { symSqrt } from '../linalg/matfun.js';
+import type { Kernels } from '../wasm/kernels.js';
+import type { Averages, EnsembleWorkspace, SschaSymmetry } from './averages.js';
+import { ImaginaryModeError, asrSymmetric } from './modes.js';
+
+export type Representation = 'normal' | 'sqrt';
+
+export type StopReason = 'converged' | 'ensemble-exhausted' | 'max-steps' | 'line-search-failed';
+
+export interface StepRecord {
+  population: number;
+  /** Accepted step within the population (0 = the starting point). */
+  step: number;
+  F: number;
+  Ferr: number;
+  GNorm: number;
+  GNormErr: number;
+  gRNorm: number;
+  gRNormErr: number;
+  /** N_eff / N. */
+  nEffRatio: number;
+  /** Step length used for this step (0 for the starting point). */
+  lambda: number;
+  representation: Representation;
+  /** Rejected trials before this step was accepted. */
+  rejections: number;
+}
+
+export interface MinimizeOptions {
+  /** Initial step length λ (default 0.5). */
+  lambda?: number;
+  /** κ = λ_R/λ_Φ (default 1). */
+  kappa?: number;
+  /** Convergence factor on gradient/error (default 0.2). */
+  meaningfulFactor?: number;
+  /** N_eff/N below which the population is exhausted (default 0.5). */
+  nEffThreshold?: number;
+  /** Minimum accepted N_eff ratio of a trial to the previous step (default 0.9). */
+  nEffStepRatio?: number;
+  /**
+   * Precision ratio (Averages.precisionRatio) below which the ensemble counts as exhausted when a
+   * new direction starts (default 0.75), and below which a trial step is rejected (default 0.6).
+   * Weights towards a distribution wider than the generating one are heavy-tailed (infinite
+   * variance below ½), which N_eff does not detect.
+   */
+  precisionExhausted?: number;
+  precisionReject?: number;
+  /** Maximum accepted steps in this population (default 200). */
+  maxSteps?: number;
+  /** Consecutive rejections that end the population (default 50). */
+  maxRejections?: number;
+  /** Starting representation (default 'normal'). */
+  representation?: Representation;
+  /** Switch to 'sqrt' after this many imaginary-mode rejections along one direction (default 5; 0 never). */
+  sqrtFallbackAfter?: number;
+  /** Keep the centroids fixed (only Φ is optimised). */
+  fixCentroids?: boolean;
+  /** Symmetric reference positions (3N Cartesian) for the centroid symmetrisation (default: the population's R₀). */
+  reference?: ArrayLike<number>;
+  /** Called for every accepted step (and the starting point). */
+  onStep?: (rec: StepRecord, avg: Averages) => void;
+}
+
+export interface PopulationResult {
+  R: Float64Array;
+  phi: Float64Array;
+  /** Averages at the returned (R, Φ). */
+  averages: Averages;
+  converged: boolean;
+  reason: StopReason;
+  steps: number;
+  history: StepRecord[];
+  /** Step length and representation at the end (to carry over to the next population). */
+  lambda: number;
+  representation: Representation;
+}
+
+const GRAD_FLOOR = 1e-8;
+
+/** The SSCHA stopping rule on both gradients. */
+export function isConverged(a: Averages, factor = 0.2, fixCentroids = false): boolean {
+  const okG = a.GNorm < factor * a.GNormErr || a.GNorm < GRAD_FLOOR;
+  const okR = fixCentroids || a.gRNorm < factor * a.gRNormErr || a.gRNorm < GRAD_FLOOR;
+  return okG && okR;
+}
+
+function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+
+/** Project Φ onto the symmetric, ASR-obeying subspace of the context. */
+export function projectPhi(phi: Float64Array, symmetry: SschaSymmetry): Float64Array {
+  const n = phi.length;
+  const n3 = Math.round(Math.sqrt(n));
+  if (symmetry.symmetrizer) return symmetry.symmetrizer.forceConstants(phi, { asr: symmetry.nTranslations === 3 });
+  if (symmetry.nTranslations === 3) return asrSymmetric(phi, n3 / 3);
+  const out = Float64Array.from(phi);
+  for (let i = 0; i < n3; i++)
+    for (let j = i + 1; j < n3; j++) {
+      const v = 0.5 * (out[i * n3 + j] + out[j * n3 + i]);
+      out[i * n3 + j] = v;
+      out[j * n3 + i] = v;
+    }
+  return out;
+}
+
+/** Centroids: reference + symmetrised displacement (never absolute coordinates). */
+export function projectCentroids(R: Float64Array, reference: ArrayLike<number>, symmetry: SschaSymmetry): Float64Array {
+  if (!symmetry.symmetrizer) return R;
+  const d = new Float64Array(R.length);
+  for (let i = 0; i < R.length; i++) d[i] = R[i] - reference[i];
+  const ds = symmetry.symmetrizer.vector(d);
+  const out = new Float64Array(R.length);
+  for (let i = 0; i < R.length; i++) out[i] = reference[i] + ds[i];
+  return out;
+}
+
+/** One update z − λ d in the given representation, then symmetrised. */
+export function stepParameters(
+  k: Kernels,
+  R: Float64Array,
+  phi: Float64Array,
+  dir: { G: Float64Array; gRTilde: Float64Array },
+  lambda: number,
+  opts: { kappa?: number; representation?: Representation; fixCentroids?: boolean; reference: ArrayLike<number>; symmetry: SschaSymmetry },
+): { R: Float64Array; phi: Float64Array } {
+  const n3 = R.length;
+  let next: Float64Array;
+  if ((opts.representation ?? 'normal') === 'normal') {
+    next = new Float64Array(phi.length);
+    for (let q = 0; q < phi.length; q++) next[q] = phi[q] - lambda * dir.G[q];
+  } else {
+    const S = symSqrt(k, phi, n3, { rtol: 1e-10 });
+    const M = { rows: n3, cols: n3 };
+    const SG = gemm(k, { ...M, data: S }, { ...M, data: dir.G }).data;
+    const Sn = new Float64Array(S.length);
+    for (let i = 0; i < n3; i++) for (let j = 0; j < n3; j++) Sn[i * n3 + j] = S[i * n3 + j] - lambda * (SG[i * n3 + j] + SG[j * n3 + i]); // GS = (SG)ᵀ
+    next = gemm(k, { ...M, data: Sn }, { ...M, data: Sn }).data;
+  }
+  const phiNew = projectPhi(next, opts.symmetry);
+  let Rnew = R;
+  if (!opts.fixCentroids) {
+    const kap = opts.kappa ?? 1;
+    const r = new Float64Array(n3);
+    for (let a = 0; a < n3; a++) r[a] = R[a] - lambda * kap * dir.gRTilde[a];
+    Rnew = projectCentroids(r, opts.reference, opts.symmetry);
+  }
+  return { R: Rnew, phi: phiNew };
+}
+
+/**
+ * Minimise F over (R, Φ) with the ensemble in `ws`, starting at (R, Φ) (symmetrised by the caller).
+ * Returns the last accepted (R, Φ) and why it stopped.
+ */
+export function minimizePopulation(
+  ws: EnsembleWorkspace,
+  start: { R: ArrayLike<number>; phi: ArrayLike<number>; temperature: number },
+  options: MinimizeOptions = {},
+): PopulationResult {
+  const k = ws.k;
+  const T = start.temperature;
+  const factor = options.meaningfulFactor ?? 0.2;
+  const nEffThr = options.nEffThreshold ?? 0.5;
+  const stepRatio = options.nEffStepRatio ?? 0.9;
+  const maxSteps = options.maxSteps ?? 200;
+  const precExhausted = options.precisionExhausted ?? 0.75;
+  const precReject = options.precisionReject ?? 0.6;
+  const maxRej = options.maxRejections ?? 50;
+  const sqrtAfter = options.sqrtFallbackAfter ?? 5;
+  const fixR = !!options.fixCentroids;
+  const reference = options.reference ?? ws.pop.centroids;
+  let rep: Representation = options.representation ?? 'normal';
+  let lambda = options.lambda ?? 0.5;
+  let R: Float64Array = Float64Array.from(start.R);
+  let phi: Float64Array = Float64Array.from(start.phi);
+  let acc = ws.averages(R, phi, T);
+  const N = ws.nc;
+  const history: StepRecord[] = [];
+  const record = (step: number, lam: number, rejections: number) => {
+    const rec: StepRecord = {
+      population: ws.pop.index, step, F: acc.F, Ferr: acc.Ferr, GNorm: acc.GNorm, GNormErr: acc.GNormErr,
+      gRNorm: fixR ? 0 : acc.gRNorm, gRNormErr: fixR ? 0 : acc.gRNormErr, nEffRatio: acc.nEff / N, lambda: lam, representation: rep, rejections,
+    };
+    history.push(rec);
+    options.onStep?.(rec, acc);
+  };
+  record(0, 0, 0);
+  const done = (reason: StopReason, steps: number): PopulationResult => ({
+    R, phi, averages: acc, converged: reason === 'converged', reason, steps, history, lambda, representation: rep,
+  });
+  if (isConverged(acc, factor, fixR)) return done('converged', 0);
+  for (let step = 1; step <= maxSteps; step++) {
+    if (acc.nEff / N < nEffThr || !(acc.precisionRatio >= precExhausted)) return done('ensemble-exhausted', step - 1);
+    const dir = { G: acc.G, gRTilde: acc.gRTilde };
+    const gSig = acc.GNorm > acc.GNormErr && acc.GNorm > 0;
+    const gRold = dot(acc.gRTilde, acc.gR);
+    const rSig = !fixR && acc.gRNorm > acc.gRNormErr && gRold > 0;
+    const G2 = acc.GNorm * acc.GNorm;
+    lambda *= 1.5;
+    let rejections = 0;
+    let imaginary = 0;
+    for (;;) {
+      let trial: { R: Float64Array; phi: Float64Array } | null = null;
+      let tAvg: Averages | null = null;
+      try {
+        trial = stepParameters(k, R, phi, dir, lambda, { kappa: options.kappa, representation: rep, fixCentroids: fixR, reference, symmetry: ws.symmetry });
+        tAvg = ws.averages(trial.R, trial.phi, T);
+      } catch (e) {
+        if (!(e instanceof ImaginaryModeError) && !(e instanceof Error && /symSqrt|positive/.test(e.message))) throw e;
+        imaginary++;
+      }
+      let ok = false;
+      if (tAvg) {
+        let s = 0;
+        if (gSig) s += dot(dir.G, tAvg.G) / G2;
+        if (rSig) s += dot(dir.gRTilde, tAvg.gR) / gRold;
+        ok = s >= 0 && tAvg.nEff / acc.nEff >= stepRatio && tAvg.precisionRatio >= precReject;
+      }
+      if (ok && trial && tAvg) {
+        R = trial.R;
+        phi = trial.phi;
+        acc = tAvg;
+        record(step, lambda, rejections);
+        break;
+      }
+      rejections++;
+      lambda *= 0.8736;
+      if (rep === 'normal' && sqrtAfter > 0 && imaginary >= sqrtAfter) {
+        rep = 'sqrt';
+        imaginary = 0;
+      }
+      if (rejections >= maxRej) {
+        // restore the last accepted point (the workspace's current modes are the trial's: recompute)
+        acc = ws.averages(R, phi, T);
+        return done('line-search-failed', step - 1);
+      }
+    }
+    if (isConverged(acc, factor, fixR)) return done('converged', step);
+  }
+  return done('max-steps', maxSteps);
+}

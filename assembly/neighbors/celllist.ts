@@ -6,13 +6,17 @@
 //  2. Ghost atoms: an image s' + G (G integer) is kept when every fractional component lies in
 //     [-p_k, 1 + p_k), p_k = rc / h_k, h_k = Omega / |a_{k+1} x a_{k+2}| the spacing of lattice planes.
 //     Any point within rc of the cell satisfies that slab test, so the "extended" atom set (locals
-//     first, then ghosts) contains every partner of every local atom. Thin cells simply get many
-//     images (G ranges over -ceil(p_k)..ceil(p_k)).
-//  3. Bin the extended atoms on a fractional grid over [-p_k, 1 + p_k) whose bin width is at least
-//     p_k along every k, so that the partners of an atom are in the 27 surrounding bins.
-//  4. For every local atom collect the extended atoms closer than rc (CSR: first[i]..first[i+1]).
-//     Full list: every partner. Half list: partner with owner j > i, or the atom's own image with a
-//     lexicographically positive image vector, so each physical pair (i, j, S) appears once.
+//     first, then ghosts ordered by image, then atom) contains every partner of every local atom.
+//     Thin cells simply get many images (G ranges over -ceil(p_k)..ceil(p_k)).
+//  3. Bin the extended atoms on a lattice-aligned fractional grid: m_k bins per unit of s_k (width
+//     about p_k / 2), a ghost in its owner's bin shifted by G_k m_k, so the grid is exactly periodic.
+//     Partners of an atom lie within R_k (usually 2) bins along every k.
+//  4. For every local atom collect the extended atoms closer than rc (CSR: first[i]..first[i+1]),
+//     scanning bins in sorted (SoA) order, two candidates per f64x2 step.
+//     Full list: every partner (the (2R+1)^3 stencil). Half list: the lexicographically positive
+//     half of the stencil plus the own bin with owner j > i; since the bins are periodic, each
+//     physical pair (i, j, S) appears exactly once, as i -> j + S or as j -> i - S (the kernels do not
+//     care which; `NeighborList.pairs()` orients it i < j for the public form).
 //
 // Extended atom e has an owner (local atom) and an integer image vector img[e] relative to the
 // positions the host passed in: X_e = x_owner + img[e]·cell. For locals img = -o (their wrap).
@@ -199,36 +203,52 @@ export function nl_build(
     st(extPos, 3 * q + 2, t0 * c2 + t1 * c5 + t2 * c8);
   }
 
-  // Bin grid over [-p_k, 1 + p_k) with bin width >= p_k / 2: the partners of an atom lie within
-  // R_k = ceil(p_k / w_k) (<= 2) bins along k.
-  let nb0 = <i32>Math.floor(2.0 / p0 + 4.0), nb1 = <i32>Math.floor(2.0 / p1 + 4.0), nb2 = <i32>Math.floor(2.0 / p2 + 4.0);
+  // Bin grid aligned with the lattice: m_k bins per unit of s_k (width 1/m_k >= p_k / 2 unless the
+  // cell is thinner than the cutoff), so that the partners of an atom lie within R_k >= p_k m_k bins
+  // along k. Local atoms get b_k = floor(s_k m_k); a ghost of image G gets its owner's bin + G_k m_k
+  // (integer arithmetic), so bins are exactly lattice-periodic. One spare bin on each side
+  // absorbs rounding of floor(s m); no clamping is needed.
+  let bm0 = max(1, <i32>Math.min(Math.floor(2.0 / p0), 1.0e6));
+  let bm1 = max(1, <i32>Math.min(Math.floor(2.0 / p1), 1.0e6));
+  let bm2 = max(1, <i32>Math.min(Math.floor(2.0 / p2), 1.0e6));
+  let R0 = 0, R1 = 0, R2 = 0, nb0 = 0, nb1 = 0, nb2 = 0;
   // Keep the grid no larger than a few bins per atom (vacuum-heavy cells).
   const maxBins = <f64>(8 * nExt + 4096);
-  while (<f64>nb0 * <f64>nb1 * <f64>nb2 > maxBins) {
-    if (nb0 >= nb1 && nb0 >= nb2) nb0 = max(1, nb0 >> 1);
-    else if (nb1 >= nb2) nb1 = max(1, nb1 >> 1);
-    else nb2 = max(1, nb2 >> 1);
+  while (true) {
+    R0 = reach(p0, bm0); R1 = reach(p1, bm1); R2 = reach(p2, bm2);
+    nb0 = bm0 + 2 * R0 + 2; nb1 = bm1 + 2 * R1 + 2; nb2 = bm2 + 2 * R2 + 2;
+    if (<f64>nb0 * <f64>nb1 * <f64>nb2 <= maxBins || (bm0 == 1 && bm1 == 1 && bm2 == 1)) break;
+    if (bm0 >= bm1 && bm0 >= bm2) bm0 = max(1, bm0 >> 1);
+    else if (bm1 >= bm2) bm1 = max(1, bm1 >> 1);
+    else bm2 = max(1, bm2 >> 1);
   }
-  const w0 = (1.0 + 2.0 * p0) / <f64>nb0, w1 = (1.0 + 2.0 * p1) / <f64>nb1, w2 = (1.0 + 2.0 * p2) / <f64>nb2;
-  const iw0 = 1.0 / w0, iw1 = 1.0 / w1, iw2 = 1.0 / w2;
-  const R0 = <i32>Math.ceil(p0 * iw0 * (1.0 + 1e-12)), R1 = <i32>Math.ceil(p1 * iw1 * (1.0 + 1e-12)), R2 = <i32>Math.ceil(p2 * iw2 * (1.0 + 1e-12));
+  const fm0 = <f64>bm0, fm1 = <f64>bm1, fm2 = <f64>bm2;
   const nbins = nb0 * nb1 * nb2;
   const binOf = heap.alloc(<usize>max(1, nExt) << 2);
   const binStart = heap.alloc(<usize>(nbins + 1) << 2);
   for (let b = 0; b <= nbins; b++) sti(binStart, b, 0);
+  // local bins (with offset R + 1) as 3 ints, kept for the ghosts
+  const lb = heap.alloc(<usize>max(1, 3 * n) << 2);
+  for (let a = 0; a < n; a++) {
+    sti(lb, 3 * a, <i32>Math.floor(ld(tf, 3 * a) * fm0) + R0 + 1);
+    sti(lb, 3 * a + 1, <i32>Math.floor(ld(tf, 3 * a + 1) * fm1) + R1 + 1);
+    sti(lb, 3 * a + 2, <i32>Math.floor(ld(tf, 3 * a + 2) * fm2) + R2 + 1);
+  }
   for (let q = 0; q < nExt; q++) {
-    let b0 = <i32>Math.floor((ld(tf, 3 * q) + p0) * iw0);
-    let b1 = <i32>Math.floor((ld(tf, 3 * q + 1) + p1) * iw1);
-    let b2 = <i32>Math.floor((ld(tf, 3 * q + 2) + p2) * iw2);
-    b0 = min(max(b0, 0), nb0 - 1); b1 = min(max(b1, 0), nb1 - 1); b2 = min(max(b2, 0), nb2 - 1);
+    const a = ldi(owner, q);
+    // image of q relative to its owner's wrapped position
+    const g0 = ldi(img, 3 * q) - ldi(img, 3 * a), g1 = ldi(img, 3 * q + 1) - ldi(img, 3 * a + 1), g2 = ldi(img, 3 * q + 2) - ldi(img, 3 * a + 2);
+    const b0 = ldi(lb, 3 * a) + g0 * bm0, b1 = ldi(lb, 3 * a + 1) + g1 * bm1, b2 = ldi(lb, 3 * a + 2) + g2 * bm2;
+    if (b0 < 0 || b0 >= nb0 || b1 < 0 || b1 >= nb1 || b2 < 0 || b2 >= nb2) abort("nl_build: bin out of range");
     const b = (b0 * nb1 + b1) * nb2 + b2;
     sti(binOf, q, b);
     sti(binStart, b + 1, ldi(binStart, b + 1) + 1);
   }
+  heap.free(lb);
   heap.free(tf);
   for (let b = 0; b < nbins; b++) sti(binStart, b + 1, ldi(binStart, b + 1) + ldi(binStart, b));
   // Stable counting sort (extended atoms in increasing index inside each bin), with the sorted
-  // atoms' coordinates (SoA, padded by one slot) and owners alongside.
+  // atoms' coordinates (SoA, padded by two slots) and owners alongside.
   const fill = heap.alloc(<usize>max(1, nbins) << 2);
   for (let b = 0; b < nbins; b++) sti(fill, b, ldi(binStart, b));
   const sIdx = heap.alloc(<usize>(nExt + 2) << 2);
@@ -250,11 +270,13 @@ export function nl_build(
   }
   heap.free(fill);
 
-  // Pairs. Candidates of one stencil row (bins lo2..hi2 of row (a0, a1)) are contiguous in sorted
-  // order; two are tested per step (f64x2), kept without branches. Order: stencil rows, then sorted.
+  // Pairs. Full list: the (2R+1)^3 stencil. Half list: the half stencil of bin offsets D that are
+  // lexicographically positive (D0 > 0; D0 = 0, D1 > 0; D0 = D1 = 0, D2 > 0), plus the atom's own bin
+  // where the partner's owner must exceed i. Bins are lattice-periodic, so of the two directions
+  // (i, j + S) and (j, i - S) of a pair exactly one is found. Candidates of one stencil row are
+  // contiguous in sorted order and tested two per step (f64x2), kept without branches.
   const rc2 = rc * rc;
-  const rc2v = f64x2.splat(rc2);
-  // nothing is stored beyond the capacity (a one-slot sink takes the writes), the count goes on
+  // nothing is stored beyond the capacity (a sink takes those writes); the count goes on
   const sink = heap.alloc(16);
   let np = 0;
   for (let i = 0; i < n; i++) {
@@ -263,41 +285,21 @@ export function nl_build(
     const b0 = bi / (nb1 * nb2);
     const b1 = (bi / nb2) % nb1;
     const b2 = bi % nb2;
-    const xi = ld(extPos, 3 * i), yi = ld(extPos, 3 * i + 1), zi = ld(extPos, 3 * i + 2);
-    const xv = f64x2.splat(xi), yv = f64x2.splat(yi), zv = f64x2.splat(zi);
-    const lo0 = max(b0 - R0, 0), hi0 = min(b0 + R0, nb0 - 1);
-    const lo1 = max(b1 - R1, 0), hi1 = min(b1 + R1, nb1 - 1);
-    const lo2 = max(b2 - R2, 0), hi2 = min(b2 + R2, nb2 - 1);
-    const ii0 = ldi(img, 3 * i), ii1 = ldi(img, 3 * i + 1), ii2 = ldi(img, 3 * i + 2);
-    // half list: keep owner > i (owner == i is decided below); full: everything but i itself
-    const ownMin = full ? -1 : i;
-    for (let a0 = lo0; a0 <= hi0; a0++) {
-      for (let a1 = lo1; a1 <= hi1; a1++) {
+    const xv = f64x2.splat(ld(extPos, 3 * i)), yv = f64x2.splat(ld(extPos, 3 * i + 1)), zv = f64x2.splat(ld(extPos, 3 * i + 2));
+    const hi0 = min(b0 + R0, nb0 - 1), hi1 = min(b1 + R1, nb1 - 1), hi2 = min(b2 + R2, nb2 - 1);
+    const lo2 = max(b2 - R2, 0);
+    for (let a0 = full ? max(b0 - R0, 0) : b0; a0 <= hi0; a0++) {
+      for (let a1 = full || a0 > b0 ? max(b1 - R1, 0) : b1; a1 <= hi1; a1++) {
         const rowBase = (a0 * nb1 + a1) * nb2;
-        const kBeg = ldi(binStart, rowBase + lo2);
-        const kEnd = ldi(binStart, rowBase + hi2 + 1);
-        for (let k = kBeg; k < kEnd; k += 2) {
-          // slot k+1 may be past the row (a real atom of the next bins, or the padding): masked
-          const o = <usize>k << 3;
-          const dx = f64x2.sub(v128.load(sx + o), xv);
-          const dy = f64x2.sub(v128.load(sy + o), yv);
-          const dz = f64x2.sub(v128.load(sz + o), zv);
-          const r2 = f64x2.add(f64x2.add(f64x2.mul(dx, dx), f64x2.mul(dy, dy)), f64x2.mul(dz, dz));
-          const m = i64x2.bitmask(f64x2.lt(r2, rc2v));
-          if (m == 0) continue;
-          const pk = <usize>k << 2;
-          const q0 = load<i32>(sIdx + pk), q1 = load<i32>(sIdx + pk, 4);
-          const j0 = load<i32>(sOwn + pk), j1 = load<i32>(sOwn + pk, 4);
-          let keep0 = <i32>(m & 1) & <i32>(j0 > ownMin) & <i32>(q0 != i);
-          let keep1 = <i32>(m >> 1) & <i32>(j1 > ownMin) & <i32>(q1 != i) & <i32>(k + 1 < kEnd);
-          if (!full) {
-            if (j0 == i && (m & 1) && q0 != i) keep0 = selfImageKept(img, q0, ii0, ii1, ii2);
-            if (j1 == i && (m >> 1) && q1 != i && k + 1 < kEnd) keep1 = selfImageKept(img, q1, ii0, ii1, ii2);
+        if (a0 == b0 && a1 == b1) {
+          if (full) {
+            np = scanRange(2, ldi(binStart, rowBase + lo2), ldi(binStart, rowBase + hi2 + 1), np, i, xv, yv, zv, rc2, sx, sy, sz, sIdx, sOwn, nbr, capPairs, sink);
+          } else {
+            np = scanRange(1, ldi(binStart, bi), ldi(binStart, bi + 1), np, i, xv, yv, zv, rc2, sx, sy, sz, sIdx, sOwn, nbr, capPairs, sink);
+            np = scanRange(0, ldi(binStart, bi + 1), ldi(binStart, rowBase + hi2 + 1), np, i, xv, yv, zv, rc2, sx, sy, sz, sIdx, sOwn, nbr, capPairs, sink);
           }
-          sti(np < capPairs ? nbr : sink, np < capPairs ? np : 0, q0);
-          np += keep0;
-          sti(np < capPairs ? nbr : sink, np < capPairs ? np : 0, q1);
-          np += keep1;
+        } else {
+          np = scanRange(0, ldi(binStart, rowBase + lo2), ldi(binStart, rowBase + hi2 + 1), np, i, xv, yv, zv, rc2, sx, sy, sz, sIdx, sOwn, nbr, capPairs, sink);
         }
       }
     }
@@ -315,12 +317,49 @@ export function nl_build(
   return np > capPairs ? ST_CAPACITY : ST_OK;
 }
 
-/** Half list, an atom's own image q: kept when G = img[q] - img[i] is lexicographically positive. */
-function selfImageKept(img: usize, q: i32, ii0: i32, ii1: i32, ii2: i32): i32 {
-  const g0 = ldi(img, 3 * q) - ii0;
-  const g1 = ldi(img, 3 * q + 1) - ii1;
-  const g2 = ldi(img, 3 * q + 2) - ii2;
-  return g0 > 0 || (g0 == 0 && (g1 > 0 || (g1 == 0 && g2 > 0))) ? 1 : 0;
+/** Bins to search along k: R >= p m, kept at least 1e-9 above it (rounding of floor(s m)). */
+function reach(p: f64, m: i32): i32 {
+  const pm = p * <f64>m;
+  let r = <i32>Math.ceil(pm);
+  if (<f64>r - pm < 1e-9) r++;
+  return r;
+}
+
+/**
+ * Candidates k in [kBeg, kEnd) of the sorted atoms, two per step; appends those closer than rc.
+ *  mode 0: every candidate; 1: owner > i (own bin of a half list); 2: all but atom i (full list)
+ */
+@inline function scanRange(
+  mode: i32, kBeg: i32, kEnd: i32, np: i32, i: i32, xv: v128, yv: v128, zv: v128, rc2: f64,
+  sx: usize, sy: usize, sz: usize, sIdx: usize, sOwn: usize, nbr: usize, capPairs: i32, sink: usize,
+): i32 {
+  const rc2v = f64x2.splat(rc2);
+  for (let k = kBeg; k < kEnd; k += 2) {
+    // slot k+1 may lie past the range (an atom of the next bins, or the padding): masked
+    const o = <usize>k << 3;
+    const dx = f64x2.sub(v128.load(sx + o), xv);
+    const dy = f64x2.sub(v128.load(sy + o), yv);
+    const dz = f64x2.sub(v128.load(sz + o), zv);
+    const r2 = f64x2.add(f64x2.add(f64x2.mul(dx, dx), f64x2.mul(dy, dy)), f64x2.mul(dz, dz));
+    const m = i64x2.bitmask(f64x2.lt(r2, rc2v));
+    if (m == 0) continue;
+    const pk = <usize>k << 2;
+    const q0 = load<i32>(sIdx + pk), q1 = load<i32>(sIdx + pk, 4);
+    let keep0 = <i32>(m & 1);
+    let keep1 = <i32>(m >> 1) & <i32>(k + 1 < kEnd);
+    if (mode == 1) {
+      keep0 &= <i32>(load<i32>(sOwn + pk) > i);
+      keep1 &= <i32>(load<i32>(sOwn + pk, 4) > i);
+    } else if (mode == 2) {
+      keep0 &= <i32>(q0 != i);
+      keep1 &= <i32>(q1 != i);
+    }
+    sti(np < capPairs ? nbr : sink, np < capPairs ? np : 0, q0);
+    np += keep0;
+    sti(np < capPairs ? nbr : sink, np < capPairs ? np : 0, q1);
+    np += keep1;
+  }
+  return np;
 }
 
 /**
@@ -379,23 +418,34 @@ export function nl_refresh(
   const c3 = ld(cell, 3), c4 = ld(cell, 4), c5 = ld(cell, 5);
   const c6 = ld(cell, 6), c7 = ld(cell, 7), c8 = ld(cell, 8);
   const lim = maxDisp * maxDisp;
+  // (x, y) in f64x2 lanes, z scalar; the same operations in the same order as the scalar form
+  const cxy0 = f64x2.replace_lane(f64x2.splat(c0), 1, c1);
+  const cxy1 = f64x2.replace_lane(f64x2.splat(c3), 1, c4);
+  const cxy2 = f64x2.replace_lane(f64x2.splat(c6), 1, c7);
   for (let a = 0; a < n; a++) {
-    let d0 = ld(frac, 3 * a) - ld(fracRef, 3 * a);
-    let d1 = ld(frac, 3 * a + 1) - ld(fracRef, 3 * a + 1);
-    let d2 = ld(frac, 3 * a + 2) - ld(fracRef, 3 * a + 2);
-    if (!isFinite(d0) || !isFinite(d1) || !isFinite(d2)) return ST_NONFINITE;
-    d0 -= nearest(d0); d1 -= nearest(d1); d2 -= nearest(d2);
-    const x = d0 * c0 + d1 * c3 + d2 * c6;
-    const y = d0 * c1 + d1 * c4 + d2 * c7;
+    const pa = <usize>a * 24;
+    let d01 = f64x2.sub(v128.load(frac + pa), v128.load(fracRef + pa));
+    let d2 = load<f64>(frac + pa, 16) - load<f64>(fracRef + pa, 16);
+    d01 = f64x2.sub(d01, f64x2.nearest(d01));
+    d2 -= nearest(d2);
+    const d0 = f64x2.extract_lane(d01, 0), d1 = f64x2.extract_lane(d01, 1);
+    const xy = f64x2.add(f64x2.add(f64x2.mul(f64x2.splat(d0), cxy0), f64x2.mul(f64x2.splat(d1), cxy1)), f64x2.mul(f64x2.splat(d2), cxy2));
     const z = d0 * c2 + d1 * c5 + d2 * c8;
-    if (!(x * x + y * y + z * z < lim)) return ST_REBUILD;
-    st(disp, 3 * a, x); st(disp, 3 * a + 1, y); st(disp, 3 * a + 2, z);
+    const x = f64x2.extract_lane(xy, 0), y = f64x2.extract_lane(xy, 1);
+    if (!(x * x + y * y + z * z < lim)) {
+      const e0 = ld(frac, 3 * a) - ld(fracRef, 3 * a);
+      const e1 = ld(frac, 3 * a + 1) - ld(fracRef, 3 * a + 1);
+      const e2 = ld(frac, 3 * a + 2) - ld(fracRef, 3 * a + 2);
+      return isFinite(e0) && isFinite(e1) && isFinite(e2) ? ST_REBUILD : ST_NONFINITE;
+    }
+    v128.store(disp + pa, xy);
+    store<f64>(disp + pa, z, 16);
   }
   for (let q = 0; q < nExt; q++) {
-    const a = ldi(owner, q);
-    st(extPos, 3 * q, ld(extRef, 3 * q) + ld(disp, 3 * a));
-    st(extPos, 3 * q + 1, ld(extRef, 3 * q + 1) + ld(disp, 3 * a + 1));
-    st(extPos, 3 * q + 2, ld(extRef, 3 * q + 2) + ld(disp, 3 * a + 2));
+    const pq = <usize>q * 24;
+    const pa = <usize>ldi(owner, q) * 24;
+    v128.store(extPos + pq, f64x2.add(v128.load(extRef + pq), v128.load(disp + pa)));
+    store<f64>(extPos + pq, load<f64>(extRef + pq, 16) + load<f64>(disp + pa, 16), 16);
   }
   return ST_OK;
 }

@@ -172,7 +172,6 @@ export function pair_compute(
   const six = f64x2.splat(6.0);
   const twelve = f64x2.splat(12.0);
   const tiny = f64x2.splat(OVERLAP_R2);
-  const lane0 = i64x2.replace_lane(i64x2.splat(-1), 1, 0);
   // uniform parameters
   let c12 = zero, c6 = zero, rc2 = zero, esh = zero, xo = zero, iw3 = zero;
   if (!multi) {
@@ -191,14 +190,16 @@ export function pair_compute(
     let qrow: usize = 0;
     if (multi) qrow = params + (<usize>(load<i32>(text + (<usize>i << 2)) * nt * PAIR_STRIDE) << 3);
     let fxi = zero, fyi = zero, fzi = zero;
-    let bad = zero;
+    let rmin = f64x2.splat(Infinity); // smallest r^2 seen (overlap test after the loop)
     const kBeg = ldi(first, i);
     const kEnd = ldi(first, i + 1);
+    // Steps of two neighbours; an odd last neighbour runs as a step whose lane 1 repeats it and is
+    // masked off (its write-back subtracts a zero from the same atom).
     for (let k = kBeg; k < kEnd; k += 2) {
-      const last = k + 1 >= kEnd;
       const pk = nbr + (<usize>k << 2);
       const e0 = load<i32>(pk);
-      const e1 = last ? e0 : load<i32>(pk, 4);
+      const has1 = k + 1 < kEnd;
+      const e1 = has1 ? load<i32>(pk, 4) : e0;
       const o0 = <usize>e0 * 24, o1 = <usize>e1 * 24;
       const p0 = extPos + o0, p1 = extPos + o1;
       const a0 = v128.load(p0), a1 = v128.load(p1);
@@ -212,10 +213,10 @@ export function pair_compute(
         q1 = qrow + (<usize>(load<i32>(text + (<usize>e1 << 2)) * PAIR_STRIDE) << 3);
         rc2 = pairLo(q0, q1, 16);
       }
-      let inside = f64x2.lt(r2, rc2);
-      if (last) inside = v128.and(inside, lane0);
+      // lane 1 of an odd end: mask (all ones while it is a real neighbour)
+      const inside = v128.and(f64x2.lt(r2, rc2), i64x2.replace_lane(i64x2.splat(-1), 1, has1 ? -1 : 0));
       if (!v128.any_true(inside)) continue;
-      bad = v128.or(bad, v128.and(inside, f64x2.lt(r2, tiny)));
+      rmin = f64x2.pmin(rmin, r2);
       if (multi) {
         c12 = pairLo(q0, q1, 0);
         c6 = pairHi(q0, q1, 0);
@@ -227,8 +228,9 @@ export function pair_compute(
           esh = pairHi(q0, q1, 16);
         }
       }
-      // lanes outside the cutoff have r2 >= rc2 > 0: finite, masked below
-      const ir2 = f64x2.div(one, r2);
+      // lanes outside the cutoff have r2 >= rc2 > 0 (finite); zeroing 1/r^2 there zeroes
+      // phi, dphi and so the force; the shift is masked separately
+      const ir2 = v128.and(f64x2.div(one, r2), inside);
       const ir6 = f64x2.mul(f64x2.mul(ir2, ir2), ir2);
       const a6 = f64x2.mul(c6, ir6);
       const a12 = f64x2.mul(f64x2.mul(c12, ir6), ir6);
@@ -241,26 +243,26 @@ export function pair_compute(
         const dsw = f64x2.mul(f64x2.mul(f64x2.mul(six, c), f64x2.sub(xo, r2)), iw3);
         const us = f64x2.mul(phi, sw);
         const gs = f64x2.add(f64x2.mul(dphi, sw), f64x2.mul(f64x2.mul(phi, dsw), two));
+        // outside lanes: phi = dphi = 0 and sw, dsw finite, so us = gs = 0 there too
         const core = f64x2.le(r2, xo);
-        u = v128.and(v128.bitselect(phi, us, core), inside);
-        g = v128.and(v128.bitselect(dphi, gs, core), inside);
+        u = v128.bitselect(phi, us, core);
+        g = v128.bitselect(dphi, gs, core);
       } else {
-        u = v128.and(f64x2.sub(f64x2.sub(a12, a6), esh), inside);
-        g = v128.and(f64x2.mul(f64x2.sub(f64x2.mul(six, a6), f64x2.mul(twelve, a12)), ir2), inside);
+        u = f64x2.sub(f64x2.sub(a12, a6), v128.and(esh, inside));
+        g = f64x2.mul(f64x2.sub(f64x2.mul(six, a6), f64x2.mul(twelve, a12)), ir2);
       }
       eAcc = f64x2.add(eAcc, u);
       const fx = f64x2.mul(g, dx), fy = f64x2.mul(g, dy), fz = f64x2.mul(g, dz);
       fxi = f64x2.add(fxi, fx); fyi = f64x2.add(fyi, fy); fzi = f64x2.add(fzi, fz);
-      // force on the partners: -g d
+      // force on the partners: -g d (lane 0 first: an odd end's lane 1 is the same atom)
       const f0 = fext + o0;
       v128.store(f0, f64x2.sub(v128.load(f0), f64x2.shuffle(fx, fy, 0, 2)));
       store<f64>(f0, load<f64>(f0, 16) - f64x2.extract_lane(fz, 0), 16);
-      if (!last) {
-        const f1 = fext + o1;
-        v128.store(f1, f64x2.sub(v128.load(f1), f64x2.shuffle(fx, fy, 1, 3)));
-        store<f64>(f1, load<f64>(f1, 16) - f64x2.extract_lane(fz, 1), 16);
-      }
+      const f1 = fext + o1;
+      v128.store(f1, f64x2.sub(v128.load(f1), f64x2.shuffle(fx, fy, 1, 3)));
+      store<f64>(f1, load<f64>(f1, 16) - f64x2.extract_lane(fz, 1), 16);
     }
+    const bad = f64x2.lt(rmin, tiny);
     if (v128.any_true(bad)) {
       // first overlapping partner in list order
       for (let k = kBeg; k < kEnd; k++) {

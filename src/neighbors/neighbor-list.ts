@@ -187,7 +187,11 @@ export class NeighborList {
     throw new KernelError('nl_build: capacity negotiation failed');
   }
 
-  /** The pairs within `cutoff` (not cutoff + skin) at the current positions, in public form. */
+  /**
+   * The pairs within `cutoff` (not cutoff + skin) at the current positions, in public form.
+   * Half list: each pair once, oriented i < j (or i = j with a lexicographically positive S), sorted
+   * by (i, j, S); full list: every direction, in list order.
+   */
   pairs(): NeighborPairs {
     const n = this.n;
     const first = this.firstS.buf!.view;
@@ -200,17 +204,44 @@ export class NeighborList {
     for (let i = 0; i < n; i++) {
       for (let q = first[i]; q < first[i + 1]; q++) {
         const e = nbr[q];
-        const dx = x[3 * e] - x[3 * i], dy = x[3 * e + 1] - x[3 * i + 1], dz = x[3 * e + 2] - x[3 * i + 2];
+        let dx = x[3 * e] - x[3 * i], dy = x[3 * e + 1] - x[3 * i + 1], dz = x[3 * e + 2] - x[3 * i + 2];
         const r2 = dx * dx + dy * dy + dz * dz;
         if (r2 >= rc2) continue;
-        I.push(i);
-        J.push(owner[e]);
-        S.push(img[3 * e] - img[3 * i], img[3 * e + 1] - img[3 * i + 1], img[3 * e + 2] - img[3 * i + 2]);
+        let a = i, b = owner[e];
+        let s0 = img[3 * e] - img[3 * i], s1 = img[3 * e + 1] - img[3 * i + 1], s2 = img[3 * e + 2] - img[3 * i + 2];
+        // the half list stores a pair in whichever direction its spatial half stencil found it
+        if (!this.full && (b < a || (b === a && !(s0 > 0 || (s0 === 0 && (s1 > 0 || (s1 === 0 && s2 > 0))))))) {
+          [a, b] = [b, a];
+          s0 = -s0; s1 = -s1; s2 = -s2;
+          dx = -dx; dy = -dy; dz = -dz;
+        }
+        I.push(a);
+        J.push(b);
+        S.push(s0, s1, s2);
         V.push(dx, dy, dz);
         D.push(Math.sqrt(r2));
       }
     }
-    return { i: Int32Array.from(I), j: Int32Array.from(J), shift: Int32Array.from(S), vectors: Float64Array.from(V), distances: Float64Array.from(D) };
+    if (this.full) {
+      return { i: Int32Array.from(I), j: Int32Array.from(J), shift: Int32Array.from(S), vectors: Float64Array.from(V), distances: Float64Array.from(D) };
+    }
+    const order = Array.from(I.keys()).sort(
+      (p, q) => I[p] - I[q] || J[p] - J[q] || S[3 * p] - S[3 * q] || S[3 * p + 1] - S[3 * q + 1] || S[3 * p + 2] - S[3 * q + 2],
+    );
+    const m = order.length;
+    const out: NeighborPairs = {
+      i: new Int32Array(m), j: new Int32Array(m), shift: new Int32Array(3 * m), vectors: new Float64Array(3 * m), distances: new Float64Array(m),
+    };
+    order.forEach((p, q) => {
+      out.i[q] = I[p];
+      out.j[q] = J[p];
+      out.distances[q] = D[p];
+      for (let c = 0; c < 3; c++) {
+        out.shift[3 * q + c] = S[3 * p + c];
+        out.vectors[3 * q + c] = V[3 * p + c];
+      }
+    });
+    return out;
   }
 
   dispose(): void {
@@ -234,7 +265,8 @@ function sameCell(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
 
 /**
  * All pairs closer than `cutoff` in a periodic cell (rows = lattice vectors), as (i, j, S).
- * Half list: each pair once (i < j, or i = j with a lexicographically positive S); full: both ways.
+ * Half list: each pair once (i < j, or i = j with a lexicographically positive S), sorted by
+ * (i, j, S); full: both ways.
  */
 export function neighborPairs(
   k: Kernels,

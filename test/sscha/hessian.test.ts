@@ -10,7 +10,7 @@
 //    degree ≤ 4 in each, so the ensemble estimate equals the exact Φ⁽³⁾ to round-off.
 // Exact references are computed here independently of the module: ℓ from the closed form
 // A² = (ħ/2ω)coth(ħω/2k_BT) and its analytic derivative, Ψ̃ by explicit contraction.
-// The timing case (N = 128 atoms, M = 381, N_c = 1000) runs only with HESSIAN_BENCH=1.
+// Timing (N = 128 atoms, M = 381, N_c = 1000) is measured in bench/, not here.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadKernels } from '../../src/node/kernels.js';
 import { Rng } from '../../src/random/rng.js';
@@ -648,41 +648,4 @@ describe('paths: blocks, row subsets, stream, translations, memory', () => {
     expect(() => staticBubbleHessian(k, { ...inp, y: bad })).toThrow(/y\[3\]/);
     expect(() => staticBubbleHessian(k, { ...inp, w: new Float64Array(10) })).toThrow(/weights are zero/);
   });
-});
-
-describe.skipIf(!process.env.HESSIAN_BENCH)('timing (HESSIAN_BENCH=1)', () => {
-  it('N = 128 atoms (n3 = 384, M = 381), N_c = 1000', () => {
-    const n3 = 384;
-    const M = 381;
-    const nc = 1000;
-    const r = xorshift(3);
-    const omega = Float64Array.from({ length: M }, (_, i) => 0.2 + (3 * i) / M);
-    const A = omega.map((w) => Math.sqrt(a2Closed(w, 0)));
-    const y = new Rng(k, 1, 0).normal(nc * M);
-    const df = Float64Array.from({ length: nc * n3 }, () => r());
-    const phi = new Float64Array(n3 * n3);
-    const inp: StaticBubbleInput = { n3, M, omega, A, T: 0, y, df, phi };
-    const perms = Array.from({ length: 128 }, (_, t) => Array.from({ length: 128 }, (_, j) => (j + t) % 128));
-    const lines: string[] = [];
-    for (const [label, extra, o] of [
-      ['3 primitive rows (1-atom cell), reassociated', { primitiveRows: [0, 1, 2], translations: perms }, {}],
-      ['12 primitive rows (4-atom cell), reassociated', { primitiveRows: [...Array(12).keys()], translations: Array.from({ length: 32 }, (_, t) => Array.from({ length: 128 }, (_, j) => (j + 4 * t) % 128)) }, {}],
-      ['all 384 rows, reassociated', {}, {}],
-      ['3 primitive rows, stream', { primitiveRows: [0, 1, 2], translations: perms }, { method: 'stream' }],
-    ] as const) {
-      let res;
-      try {
-        res = staticBubbleHessian(k, { ...inp, ...extra } as StaticBubbleInput, o as object);
-      } catch (e) {
-        lines.push(`${label}: ${(e as Error).message}`);
-        continue;
-      }
-      const s = res.stats;
-      lines.push(
-        `${label}: ${(s.timeMs / 1000).toFixed(2)} s, ${(s.flops / 1e9).toFixed(1)} GFLOP (${(s.flops / s.timeMs / 1e6).toFixed(1)} GFLOP/s), ` +
-          `block ${s.blockRows}, peak ${(s.peakBytes / 2 ** 20).toFixed(1)} MiB + gemm scratch ${(s.gemmScratchBytes / 2 ** 20).toFixed(1)} MiB, wasm memory ${(s.wasmMemoryBytes / 2 ** 20).toFixed(0)} MiB`,
-      );
-    }
-    console.log(lines.join('\n'));
-  }, 600_000);
 });

@@ -5,22 +5,9 @@
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import { eigh, eighInPlace } from '../src/linalg/eigh.js';
 import { loadKernels } from '../src/node/kernels.js';
-import { lcg, measure, report, runNumpyPeer, type ResultRow } from './lib.js';
+import { measure, randomSymmetric, report, runBenchmark, runNumpyPeer, type ResultRow } from './lib.js';
 
 type Fn = (...args: number[]) => number;
-
-function randomSymmetric(n: number, seed: number): Float64Array {
-  const r = lcg(seed);
-  const a = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j <= i; j++) {
-      const x = r();
-      a[i * n + j] = x;
-      a[j * n + i] = x;
-    }
-  }
-  return a;
-}
 
 function residual(a: Float64Array, n: number, w: Float64Array, v: Float64Array): number {
   let worst = 0;
@@ -146,7 +133,4 @@ async function main(): Promise<void> {
   report('eigh', rows, notes);
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+runBenchmark(main);

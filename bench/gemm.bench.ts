@@ -4,7 +4,7 @@
 import { Matrix } from 'ml-matrix';
 import { gemmBuffers } from '../src/linalg/gemm.js';
 import { loadKernels } from '../src/node/kernels.js';
-import { lcg, measure, report, runNumpyPeer, type ResultRow } from './lib.js';
+import { measure, randomMatrix, report, runBenchmark, runNumpyPeer, type ResultRow } from './lib.js';
 
 const SIZES = [128, 256, 512, 1024];
 type Variant = 'NN' | 'TN' | 'NT';
@@ -12,13 +12,6 @@ const VARIANTS: Variant[] = ['NN', 'TN', 'NT'];
 
 const gflops = (n: number, ms: number) => (2 * n ** 3) / (ms * 1e6);
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
-
-function randomData(n: number, seed: number): Float64Array {
-  const r = lcg(seed);
-  const a = new Float64Array(n * n);
-  for (let i = 0; i < a.length; i++) a[i] = r();
-  return a;
-}
 
 const NUMPY_SCRIPT = `
 import json, time, numpy as np
@@ -56,8 +49,8 @@ async function main(): Promise<void> {
   const ml: Record<string, number> = {};
 
   for (const n of SIZES) {
-    const A = randomData(n, 11 + n);
-    const B = randomData(n, 17 + n);
+    const A = randomMatrix(n, 11 + n);
+    const B = randomMatrix(n, 17 + n);
     const a = k.f64(n * n, A);
     const b = k.f64(n * n, B);
     const c = k.f64(n * n);
@@ -121,7 +114,4 @@ async function main(): Promise<void> {
   report('gemm', rows, notes);
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+runBenchmark(main);

@@ -131,3 +131,33 @@ export function lcg(seed: number): () => number {
     return Number(s >> 11n) / 2 ** 53 - 0.5;
   };
 }
+
+/** n × n row-major matrix of lcg(seed) numbers in [−½, ½). */
+export function randomMatrix(n: number, seed: number): Float64Array {
+  const r = lcg(seed);
+  const a = new Float64Array(n * n);
+  for (let i = 0; i < a.length; i++) a[i] = r();
+  return a;
+}
+
+/** Symmetric n × n row-major matrix of lcg(seed) numbers in [−½, ½) (lower triangle drawn row by row). */
+export function randomSymmetric(n: number, seed: number): Float64Array {
+  const r = lcg(seed);
+  const a = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++) {
+      const x = r();
+      a[i * n + j] = x;
+      a[j * n + i] = x;
+    }
+  }
+  return a;
+}
+
+/** Run a benchmark's main; an error is printed and ends the process with exit code 1. */
+export function runBenchmark(main: () => Promise<void>): void {
+  main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+}

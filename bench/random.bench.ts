@@ -4,7 +4,7 @@
 // Run: npx tsc -p . && node dist/bench/random.bench.js    (env RNG_WASM=path to test another module)
 import { loadKernels } from '../src/node/kernels.js';
 import { Rng } from '../src/random/rng.js';
-import { measure, report, runNumpyPeer, type ResultRow } from './lib.js';
+import { measure, report, runBenchmark, runNumpyPeer, type ResultRow } from './lib.js';
 
 const N = 1_000_000;
 
@@ -85,7 +85,4 @@ async function main(): Promise<void> {
   report('random', rows, notes);
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+runBenchmark(main);

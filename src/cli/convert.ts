@@ -16,7 +16,7 @@ import { formatFromName, type StructureFormat } from '../io/index.js';
 import { dynSetFromRealSpace, dynSetToRealSpace, readQeDynSet, writeQeDynSet, type QeDynSet } from '../io/qe-dyn.js';
 import { readStructureFile, writeStructureFile } from '../node/files.js';
 import { loadKernels } from '../node/kernels.js';
-import type { RealSpaceForceConstants } from '../phonons/force-constants-model.js';
+import type { ForceConstants } from '../phonons/force-constants-model.js';
 import { StructureError } from '../structure/structure.js';
 import { KernelError } from '../wasm/kernels.js';
 import { UserError } from './errors.js';
@@ -103,7 +103,7 @@ export async function writeQeDynSetFiles(prefix: string, set: QeDynSet): Promise
   return names;
 }
 
-async function loadForceConstants(input: string, from: ConvertFormat, opts: ConvertOptions): Promise<{ fc: RealSpaceForceConstants; set?: QeDynSet; note: string }> {
+async function loadForceConstants(input: string, from: ConvertFormat, opts: ConvertOptions): Promise<{ fc: ForceConstants; set?: QeDynSet; note: string }> {
   if (from === 'qe-dyn') {
     const set = await readQeDynSetFiles(input);
     const { fc, maxImaginary } = dynSetToRealSpace(set);
@@ -152,8 +152,8 @@ export async function runConvert(input: string, output: string, opts: ConvertOpt
     const data = forceConstantsFromRealSpace(fcOut, { compact: opts.compact });
     await writeFile(output, writeForceConstants(data), 'utf8');
     lines.push(
-      `wrote ${output}: ${data.compact ? 'compact' : 'full'} FORCE_CONSTANTS (eV/Å²) of the ${fc.supercell.join('×')} supercell ` +
-        `(${fc.natSupercell} atoms, phonopy order; phonopy DIM = ${fc.supercell.join(' ')})${note}`,
+      `wrote ${output}: ${data.compact ? 'compact' : 'full'} FORCE_CONSTANTS (eV/Å²) of the ${fc.grid.join('×')} supercell ` +
+        `(${fc.natSupercell} atoms, phonopy order; phonopy DIM = ${fc.grid.join(' ')})${note}`,
     );
   } else {
     const out = dynSetFromRealSpace(fc, set ? { stars: set.stars.map((st) => st.points.map((p) => ({ m: p.m, q: p.q }))), ibrav: set.ibrav, celldm: set.celldm, title: set.title, dielectric: set.dielectric } : {});

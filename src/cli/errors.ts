@@ -15,6 +15,15 @@ export function intOption(name: string, value: string, min: number, max: number)
   return v;
 }
 
+/** Parse a (positive or non-negative, if asked) finite number option, naming the option in the error. */
+export function numberOption(name: string, value: string, opts: { positive?: boolean; nonNegative?: boolean } = {}): number {
+  const v = Number(value);
+  if (value.trim() === '' || !Number.isFinite(v) || (opts.positive && !(v > 0)) || (opts.nonNegative && !(v >= 0))) {
+    throw new UserError(`option ${name}: expected ${opts.positive ? 'a positive' : opts.nonNegative ? 'a non-negative' : 'a'} number, got "${value}"`);
+  }
+  return v;
+}
+
 /** Parse a non-negative integer seed below 2^64, naming the option in the error. */
 export function seedOption(name: string, value: string): bigint {
   if (!/^\d+$/.test(value.trim())) throw new UserError(`option ${name}: expected a non-negative integer, got "${value}"`);

@@ -2,14 +2,13 @@
 // displacements reduced by symmetry. Prints the frequencies at the special points of the band path and
 // the harmonic thermodynamics (or --json with everything), and writes band.svg, dos.svg and
 // phonons.json to --out DIR.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { PotentialError, loadPotential } from '../calculators/builtin.js';
 import { CalculatorError, type Calculator } from '../calculators/calculator.js';
 import { loadKernels } from '../node/kernels.js';
 import { loadMoyo } from '../node/moyo.js';
-import { readStructureFile } from '../node/files.js';
 import {
   bandPathFromString, bandStructure, bandStructureSvg, computeForceConstants, densityOfStates, dosSvg, DynamicalMatrix, meshModes, PhononError,
   standardBandPath, temperatureRange, thermalProperties, THZ_TO_CM, type BandPath,
@@ -17,7 +16,8 @@ import {
 import { StructureError, type Structure } from '../structure/structure.js';
 import { analyzeSymmetry } from '../symmetry/analyze.js';
 import { SymmetryError } from '../symmetry/moyo.js';
-import { intOption, UserError } from './errors.js';
+import { intOption, numberOption, UserError } from './errors.js';
+import { readInputStructure, requireFiles } from './inputs.js';
 
 export interface PhononsCliOptions {
   potential?: string;
@@ -42,14 +42,6 @@ export interface PhononsRun {
   /** The JSON report (also written to DIR/phonons.json with --out). */
   report: Record<string, unknown>;
   files: string[];
-}
-
-function numberOption(name: string, value: string, opts: { positive?: boolean; nonNegative?: boolean } = {}): number {
-  const v = Number(value);
-  if (value.trim() === '' || !Number.isFinite(v) || (opts.positive && !(v > 0)) || (opts.nonNegative && !(v >= 0))) {
-    throw new UserError(`option ${name}: expected ${opts.positive ? 'a positive' : opts.nonNegative ? 'a non-negative' : 'a'} number, got "${value}"`);
-  }
-  return v;
 }
 
 function triple(name: string, values: string[] | undefined): [number, number, number] | undefined {
@@ -89,15 +81,8 @@ export async function runPhonons(file: string, o: PhononsCliOptions): Promise<Ph
   const tstep = numberOption('--tstep', o.tstep, { positive: true });
   const sigma = o.sigma !== undefined ? numberOption('--sigma', o.sigma, { positive: true }) : undefined;
   const points = intOption('--points', o.points, 2, 10000);
-  if (!existsSync(file)) throw new UserError(`${file}: no such file`);
-  if (!existsSync(o.potential)) throw new UserError(`${o.potential}: no such file`);
-
-  let structure: Structure;
-  try {
-    structure = await readStructureFile(file);
-  } catch (e) {
-    asUserError(e);
-  }
+  requireFiles(file, o.potential);
+  const structure = await readInputStructure(file);
   const mesh = triple('--mesh', o.mesh) ?? defaultMesh(structure);
   let temps: Float64Array;
   try {

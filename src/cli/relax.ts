@@ -1,18 +1,18 @@
 // `anharm relax STRUCTURE --potential FILE`: local relaxation at pressure (physics.md 7.3) with the
 // built-in potentials. Progress on stderr (one line per step, only on a terminal); a summary or
 // --json on stdout; the relaxed structure written to --out (format from the extension).
-import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { PotentialError, loadPotential } from '../calculators/builtin.js';
 import { CalculatorError, type Calculator } from '../calculators/calculator.js';
 import { formatFromName } from '../io/index.js';
 import { loadMoyo } from '../node/moyo.js';
-import { readStructureFile, writeFramesFile, writeStructureFile } from '../node/files.js';
+import { writeFramesFile, writeStructureFile } from '../node/files.js';
 import { EV_A3_TO_GPA, RelaxError, relax, type RelaxMethod, type CellMode, type RelaxResult, type StepInfo } from '../relax/index.js';
-import { StructureError, type Structure } from '../structure/structure.js';
+import type { Structure } from '../structure/structure.js';
 import { analyzeSymmetry } from '../symmetry/analyze.js';
 import { SymmetryError } from '../symmetry/moyo.js';
-import { intOption, UserError } from './errors.js';
+import { intOption, numberOption, UserError } from './errors.js';
+import { readInputStructure, requireFiles } from './inputs.js';
 
 export interface RelaxCliOptions {
   potential?: string;
@@ -27,14 +27,6 @@ export interface RelaxCliOptions {
   out?: string;
   trajectory?: string;
   json?: boolean;
-}
-
-function numberOption(name: string, value: string, opts: { positive?: boolean } = {}): number {
-  const v = Number(value);
-  if (value.trim() === '' || !Number.isFinite(v) || (opts.positive && !(v > 0))) {
-    throw new UserError(`option ${name}: expected ${opts.positive ? 'a positive' : 'a'} number, got "${value}"`);
-  }
-  return v;
 }
 
 function spaceGroup(s: Structure, symprec: number): { number: number; symbol: string } | null {
@@ -63,16 +55,8 @@ export async function runRelax(file: string, o: RelaxCliOptions): Promise<void> 
   if (o.out && !formatFromName(o.out)) {
     throw new UserError(`option --out: cannot tell the format from "${o.out}" (use .cif, .xyz/.extxyz, .vasp or a POSCAR/CONTCAR name)`);
   }
-  if (!existsSync(file)) throw new UserError(`${file}: no such file`);
-  if (!existsSync(o.potential)) throw new UserError(`${o.potential}: no such file`);
-
-  let structure: Structure;
-  try {
-    structure = await readStructureFile(file);
-  } catch (e) {
-    if (e instanceof StructureError) throw new UserError(e.message.split('\n')[0]);
-    throw e;
-  }
+  requireFiles(file, o.potential);
+  const structure = await readInputStructure(file);
   let calc: Calculator;
   try {
     calc = await loadPotential(o.potential, { reference: structure });

@@ -12,7 +12,7 @@
 // Writer: space group P 1 with all atoms listed.
 import { isElement } from '../structure/elements.js';
 import { cellFromParameters, ISOTOPES, Structure, StructureError } from '../structure/structure.js';
-import { formatReal, ParseError, splitLines } from './errors.js';
+import { formatReal, ParseError, parseFailer, splitLines, type ParseFail } from './errors.js';
 
 // ------------------------------------------------------------------------------------------------
 // Tokenizer and block structure.
@@ -252,9 +252,7 @@ function findLoop(b: CifBlock, tag: string): Loop | undefined {
 
 /** Read one structure from CIF text. `fileName` is used in error messages only. */
 export function readCif(text: string, fileName = 'input.cif', options: CifReadOptions = {}): CifData {
-  const fail = (line: number | undefined, reason: string): never => {
-    throw new ParseError(fileName, line, reason);
-  };
+  const fail: ParseFail = parseFailer(fileName);
   const tol = options.tolerance ?? 1e-4;
   const blocks = parseCifBlocks(text, fileName);
   if (blocks.length === 0) fail(undefined, 'no data_ block found');

@@ -17,6 +17,16 @@ export class ParseError extends StructureError {
   }
 }
 
+/** Throws the ParseError of one file at a 1-based line (undefined: the whole file). */
+export type ParseFail = (line: number | undefined, reason: string) => never;
+
+/** The ParseFail of `file`. Annotate the constant (`const fail: ParseFail = …`) so that TypeScript sees `never`. */
+export function parseFailer(file: string): ParseFail {
+  return (line, reason) => {
+    throw new ParseError(file, line, reason);
+  };
+}
+
 /** Shorten a source line for inclusion in an error message. */
 export function quoteLine(s: string, max = 60): string {
   const t = s.trim();

@@ -13,10 +13,10 @@
 // Other orders (e.g. a user's own supercell file) can be given as an explicit map from positions.
 //
 // Isomorphic: strings in, strings out.
-import { RealSpaceForceConstants } from '../phonons/force-constants-model.js';
+import { ForceConstants } from '../phonons/force-constants-model.js';
 import type { Structure } from '../structure/structure.js';
 import { StructureError } from '../structure/structure.js';
-import { ParseError, parseInteger, parseReal, quoteLine, splitLines } from './errors.js';
+import { ParseError, parseFailer, parseInteger, parseReal, quoteLine, splitLines, type ParseFail } from './errors.js';
 
 /** A FORCE_CONSTANTS file as read. */
 export interface PhonopyForceConstants {
@@ -34,9 +34,7 @@ export interface PhonopyForceConstants {
 /** Read a FORCE_CONSTANTS file (full or compact). `fileName` is used in error messages. */
 export function readForceConstants(text: string, fileName = 'FORCE_CONSTANTS'): PhonopyForceConstants {
   const lines = splitLines(text);
-  const fail = (line: number | undefined, reason: string): never => {
-    throw new ParseError(fileName, line, reason);
-  };
+  const fail: ParseFail = parseFailer(fileName);
   if (lines.length === 0 || lines.every((l) => l.trim() === '')) fail(undefined, 'file is empty');
   const head = lines[0].trim().split(/\s+/).map(parseInteger);
   if (!(head.length === 1 || head.length === 2) || head.some((x) => !(x >= 1)))
@@ -184,9 +182,9 @@ export function forceConstantsToRealSpace(
   primitive: Structure,
   supercell: readonly number[],
   options: ToRealSpaceOptions = {},
-): { fc: RealSpaceForceConstants; maxTranslationDeviation: number } {
+): { fc: ForceConstants; maxTranslationDeviation: number } {
   const fileName = options.fileName ?? 'FORCE_CONSTANTS';
-  const fc = new RealSpaceForceConstants(primitive, supercell);
+  const fc = new ForceConstants(primitive, supercell);
   const nat = fc.nat;
   const N = fc.natSupercell;
   if (data.natSupercell !== N)
@@ -237,10 +235,10 @@ export function forceConstantsToRealSpace(
  * FORCE_CONSTANTS data (phonopy order) from real-space force constants: the full N × N form, or the
  * compact n × N form whose rows are the atoms of the first cell (phonopy's p2s map: κ·N).
  */
-export function forceConstantsFromRealSpace(fc: RealSpaceForceConstants, options: { compact?: boolean; order?: Int32Array } = {}): PhonopyForceConstants {
+export function forceConstantsFromRealSpace(fc: ForceConstants, options: { compact?: boolean; order?: Int32Array } = {}): PhonopyForceConstants {
   const nat = fc.nat;
   const N = fc.natSupercell;
-  const order = options.order ?? phonopySupercellOrder(nat, fc.supercell);
+  const order = options.order ?? phonopySupercellOrder(nat, fc.grid);
   const cells = fc.cells;
   const rowAtoms = options.compact
     ? Int32Array.from({ length: nat }, (_, k) => order.indexOf(k))

@@ -14,7 +14,7 @@
 import { isElement } from '../structure/elements.js';
 import { det3 } from '../structure/mat3.js';
 import { ISOTOPES, Structure, StructureError } from '../structure/structure.js';
-import { formatReal, ParseError, parseInteger, parseReal, quoteLine, splitLines } from './errors.js';
+import { formatReal, parseFailer, parseInteger, parseReal, quoteLine, splitLines, type ParseFail } from './errors.js';
 
 export interface PoscarReadOptions {
   /**
@@ -50,9 +50,7 @@ function isSpecies(s: string): boolean {
 /** Read a POSCAR/CONTCAR from a string. `fileName` is used in error messages only. */
 export function readPoscar(text: string, fileName = 'POSCAR', options: PoscarReadOptions = {}): PoscarData {
   const lines = splitLines(text);
-  const fail = (line: number | undefined, reason: string): never => {
-    throw new ParseError(fileName, line, reason);
-  };
+  const fail: ParseFail = parseFailer(fileName);
   const getLine = (i: number, what: string): string => {
     if (i >= lines.length) fail(i + 1, `unexpected end of file: expected ${what}`);
     return lines[i];

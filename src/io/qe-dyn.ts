@@ -33,12 +33,12 @@
 //
 // Isomorphic: strings in, strings out; src/cli/convert.ts reads and writes the files.
 import { eighHermitian } from '../linalg/hermitian.js';
-import { RealSpaceForceConstants } from '../phonons/force-constants-model.js';
+import { ForceConstants } from '../phonons/force-constants-model.js';
 import { isElement } from '../structure/elements.js';
 import { det3, inv3 } from '../structure/mat3.js';
 import { ISOTOPES, Structure } from '../structure/structure.js';
 import type { Kernels } from '../wasm/kernels.js';
-import { formatReal, ParseError, parseInteger, parseReal, quoteLine, splitLines } from './errors.js';
+import { formatReal, ParseError, parseFailer, parseInteger, parseReal, quoteLine, splitLines, type ParseFail } from './errors.js';
 
 // ------------------------------------------------------------------------------------------------
 // Constants (physics.md 1.2, exact literals).
@@ -272,9 +272,7 @@ function elementOfLabel(label: string): string | undefined {
 /** Parse one file PREFIXk. `fileName` is used in error messages. */
 export function parseQeDynFile(text: string, fileName = 'dyn'): QeDynFile {
   const lines = splitLines(text);
-  const fail = (line: number | undefined, reason: string): never => {
-    throw new ParseError(fileName, line, reason);
-  };
+  const fail: ParseFail = parseFailer(fileName);
   let li = 0;
   const get = (what: string): string => {
     if (li >= lines.length) fail(lines.length + 1, `unexpected end of file: expected ${what}`);
@@ -477,9 +475,7 @@ export function parseQeDynFile(text: string, fileName = 'dyn'): QeDynFile {
 /** Parse the index file PREFIX0. */
 export function parseQeDynIndex(text: string, fileName = 'dyn0'): QeDynIndex {
   const lines = splitLines(text);
-  const fail = (line: number | undefined, reason: string): never => {
-    throw new ParseError(fileName, line, reason);
-  };
+  const fail: ParseFail = parseFailer(fileName);
   if (lines.length === 0) fail(undefined, 'file is empty');
   const g = lines[0].trim().split(/\s+/).map(parseInteger);
   if (g.length !== 3 || g.some((x) => !(x >= 1))) fail(1, `expected the grid "n1 n2 n3" (positive integers), got ${quoteLine(lines[0])}`);
@@ -620,7 +616,7 @@ export function gridPhi(set: QeDynSet): Float64Array[] {
 }
 
 export interface RealSpaceResult {
-  fc: RealSpaceForceConstants;
+  fc: ForceConstants;
   /** max |Im Φ(κ,0;κ',L)| (eV/Å²) dropped by the transform: nonzero when the input violates Φ(−q) = Φ(q)*. */
   maxImaginary: number;
 }
@@ -632,7 +628,7 @@ export interface RealSpaceResult {
 export function dynSetToRealSpace(set: QeDynSet): RealSpaceResult {
   const phis = gridPhi(set);
   const [n1, n2, n3] = set.grid;
-  const fc = new RealSpaceForceConstants(set.structure, set.grid);
+  const fc = new ForceConstants(set.structure, set.grid);
   const n = set.structure.natoms;
   const n3n = 3 * n;
   const N = fc.ncells;
@@ -671,8 +667,8 @@ export function dynSetToRealSpace(set: QeDynSet): RealSpaceResult {
  * Φ(q) = Σ_L Φ(κ,0;κ',L) exp(+2πi q·R_L) (physics.md 4.1) at the commensurate q with grid
  * coordinates m (q = Σ_k (m_k/n_k) b_k), 3n × 3n interleaved complex, eV/Å².
  */
-export function phiAtGridPoint(fc: RealSpaceForceConstants, m: readonly number[]): Float64Array {
-  const [n1, n2, n3] = fc.supercell;
+export function phiAtGridPoint(fc: ForceConstants, m: readonly number[]): Float64Array {
+  const [n1, n2, n3] = fc.grid;
   const n = fc.nat;
   const n3n = 3 * n;
   const out = new Float64Array(2 * n3n * n3n);
@@ -721,9 +717,9 @@ function qOfGridPoint(m: readonly number[], grid: readonly number[], latticeAlat
 }
 
 /** Build a set (Φ(q) on the grid of the supercell) from real-space force constants. */
-export function dynSetFromRealSpace(fc: RealSpaceForceConstants, options: DynSetOptions = {}): QeDynSet {
+export function dynSetFromRealSpace(fc: ForceConstants, options: DynSetOptions = {}): QeDynSet {
   const s = fc.primitive;
-  const grid: [number, number, number] = [...fc.supercell];
+  const grid = fc.grid;
   const cellBohr = s.cell.map((x) => x / BOHR_TO_ANGSTROM);
   let ibrav = 0;
   let alat = options.alat ?? Math.hypot(cellBohr[0], cellBohr[1], cellBohr[2]);

@@ -1,7 +1,7 @@
 // Cholesky factorisation and triangular solves (real, row-major) on top of the kernels in
 // assembly/linalg/cholesky.ts. Matrices are Float64Arrays, row-major; right-hand sides B are
 // n x nrhs row-major (one right-hand side per column; nrhs = 1 is a plain vector).
-import { KernelError, type Kernels } from '../wasm/kernels.js';
+import { KernelError, type F64Buffer, type Kernels } from '../wasm/kernels.js';
 
 type Fn = (...args: number[]) => number;
 
@@ -37,6 +37,31 @@ function trsmStatus(name: string, k: Kernels, status: number): void {
 }
 
 /**
+ * The common frame of the solves: check that `a` is n x n (`what` names it in errors) and `b` is
+ * n x nrhs, copy both into kernel memory, let `solve` overwrite B with X, and return X.
+ */
+function solveInKernel(
+  name: string,
+  k: Kernels,
+  a: ArrayLike<number>,
+  what: string,
+  b: ArrayLike<number>,
+  n: number,
+  nrhs: number,
+  solve: (A: F64Buffer, B: F64Buffer) => void,
+): Float64Array {
+  checkSizes(name, n, a, what);
+  checkSizes(name, n, b, 'the right-hand side', nrhs);
+  if (n === 0 || nrhs === 0) return new Float64Array(n * nrhs);
+  return k.scope(() => {
+    const A = k.f64(n * n, a);
+    const B = k.f64(n * nrhs, b);
+    solve(A, B);
+    return B.toArray();
+  });
+}
+
+/**
  * Solve L X = B (or L^T X = B with `transpose: true`) for X, where L is the lower triangle of the
  * n x n row-major `l` (the strict upper part is ignored) and B is n x nrhs row-major.
  */
@@ -48,15 +73,9 @@ export function triangularSolve(
   nrhs = 1,
   opts: { transpose?: boolean } = {},
 ): Float64Array {
-  checkSizes('triangularSolve', n, l, 'the triangular factor');
-  checkSizes('triangularSolve', n, b, 'the right-hand side', nrhs);
-  if (n === 0 || nrhs === 0) return new Float64Array(n * nrhs);
-  return k.scope(() => {
-    const L = k.f64(n * n, l);
-    const B = k.f64(n * nrhs, b);
-    trsmStatus('triangularSolve', k, k.fn<Fn>('trsmLower')(opts.transpose ? 1 : 0, n, nrhs, L.ptr, n, B.ptr, nrhs));
-    return B.toArray();
-  });
+  return solveInKernel('triangularSolve', k, l, 'the triangular factor', b, n, nrhs, (L, B) =>
+    trsmStatus('triangularSolve', k, k.fn<Fn>('trsmLower')(opts.transpose ? 1 : 0, n, nrhs, L.ptr, n, B.ptr, nrhs)),
+  );
 }
 
 /** Solve A X = B with A given by its Cholesky factor L (from `cholesky`): L L^T X = B. */
@@ -67,15 +86,9 @@ export function choleskySolveFactored(
   n: number,
   nrhs = 1,
 ): Float64Array {
-  checkSizes('choleskySolve', n, l, 'the Cholesky factor');
-  checkSizes('choleskySolve', n, b, 'the right-hand side', nrhs);
-  if (n === 0 || nrhs === 0) return new Float64Array(n * nrhs);
-  return k.scope(() => {
-    const L = k.f64(n * n, l);
-    const B = k.f64(n * nrhs, b);
-    trsmStatus('choleskySolve', k, k.fn<Fn>('choleskySolve')(n, nrhs, L.ptr, n, B.ptr, nrhs));
-    return B.toArray();
-  });
+  return solveInKernel('choleskySolve', k, l, 'the Cholesky factor', b, n, nrhs, (L, B) =>
+    trsmStatus('choleskySolve', k, k.fn<Fn>('choleskySolve')(n, nrhs, L.ptr, n, B.ptr, nrhs)),
+  );
 }
 
 /**
@@ -90,14 +103,8 @@ export function choleskySolve(
   n: number,
   nrhs = 1,
 ): Float64Array {
-  checkSizes('choleskySolve', n, a, 'the matrix');
-  checkSizes('choleskySolve', n, b, 'the right-hand side', nrhs);
-  if (n === 0 || nrhs === 0) return new Float64Array(n * nrhs);
-  return k.scope(() => {
-    const A = k.f64(n * n, a);
-    const B = k.f64(n * nrhs, b);
+  return solveInKernel('choleskySolve', k, a, 'the matrix', b, n, nrhs, (A, B) => {
     k.check('choleskySolve', k.fn<Fn>('cholesky')(n, A.ptr, n));
     trsmStatus('choleskySolve', k, k.fn<Fn>('choleskySolve')(n, nrhs, A.ptr, n, B.ptr, nrhs));
-    return B.toArray();
   });
 }

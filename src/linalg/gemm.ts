@@ -73,6 +73,15 @@ function checkFinite(name: string, x: Matrix): void {
 }
 
 /** op(X)'s shape from X's stored shape. */
+/** The flags with their defaults (no transposes, alpha = 1, beta = 0); alpha and beta must be finite. */
+function resolveFlags(f: GemmFlags): { transA: boolean; transB: boolean; alpha: number; beta: number } {
+  const alpha = f.alpha ?? 1;
+  const beta = f.beta ?? 0;
+  checkScalar('alpha', alpha);
+  checkScalar('beta', beta);
+  return { transA: !!f.transA, transB: !!f.transB, alpha, beta };
+}
+
 function opShape(rows: number, cols: number, trans: boolean): [number, number] {
   return trans ? [cols, rows] : [rows, cols];
 }
@@ -118,18 +127,12 @@ export function gemm(
   B: Matrix,
   opts: GemmOptions = {},
 ): { rows: number; cols: number; data: Float64Array } {
-  const transA = !!opts.transA;
-  const transB = !!opts.transB;
-  const alpha = opts.alpha ?? 1;
-  const beta = opts.beta ?? 0;
-  checkScalar('alpha', alpha);
-  checkScalar('beta', beta);
+  const { transA, transB, alpha, beta } = resolveFlags(opts);
   const [m, n, kk] = checkShapes(A, B, opts.C ?? null, transA, transB);
-  if (A.data.length !== A.rows * A.cols) {
-    throw new RangeError(`gemm: A.data has ${A.data.length} values, expected ${A.rows}*${A.cols} = ${A.rows * A.cols}`);
-  }
-  if (B.data.length !== B.rows * B.cols) {
-    throw new RangeError(`gemm: B.data has ${B.data.length} values, expected ${B.rows}*${B.cols} = ${B.rows * B.cols}`);
+  for (const [name, X] of [['A', A], ['B', B]] as const) {
+    if (X.data.length !== X.rows * X.cols) {
+      throw new RangeError(`gemm: ${name}.data has ${X.data.length} values, expected ${X.rows}*${X.cols} = ${X.rows * X.cols}`);
+    }
   }
   checkFinite('A', A);
   checkFinite('B', B);
@@ -176,12 +179,7 @@ function bufferExtent(name: string, x: BufferMatrix): { ld: number; start: numbe
  * A or B.
  */
 export function gemmBuffers(k: Kernels, A: BufferMatrix, B: BufferMatrix, C: BufferMatrix, flags: GemmFlags = {}): void {
-  const transA = !!flags.transA;
-  const transB = !!flags.transB;
-  const alpha = flags.alpha ?? 1;
-  const beta = flags.beta ?? 0;
-  checkScalar('alpha', alpha);
-  checkScalar('beta', beta);
+  const { transA, transB, alpha, beta } = resolveFlags(flags);
   const [m, n, kk] = checkShapes(A, B, C, transA, transB);
   const ea = bufferExtent('A', A);
   const eb = bufferExtent('B', B);

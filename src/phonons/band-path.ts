@@ -239,7 +239,7 @@ export interface BandStructure {
 export function bandStructure(dm: DynamicalMatrix, path: BandPath, options: { pointsPerSegment?: number } = {}): BandStructure {
   const np = options.pointsPerSegment ?? 51;
   if (!Number.isInteger(np) || np < 2) throw new PhononError(`pointsPerSegment must be an integer ≥ 2, got ${np}`);
-  const B = reciprocal3(dm.forceConstants.unitCell.cell);
+  const B = reciprocal3(dm.forceConstants.primitive.cell);
   const nb = 3 * dm.natoms;
   const segments: BandSegment[] = [];
   const ticks: { distance: number; label: string }[] = [];

@@ -1,7 +1,7 @@
 // Dynamical matrices at any q by Fourier interpolation of supercell force constants (physics.md 4.1,
 // 4.2, 4.4).
 //
-// Real-space blocks Φ(κ, 0; κ', L) are read from the rows of the home-cell atoms of the supercell. For
+// Real-space blocks Φ(κ, 0; κ', L) are the force constants' blocks (the rows of the home-cell atoms). For
 // every pair (κ, κ') and lattice vector R_L the supercell images R_L + T (T = supercell lattice vectors,
 // n ∈ {−2…2}³) that minimise |R_L + T + τ_κ' − τ_κ| (within `imageTolerance`, 1e-5 Å) share the block
 // equally (weight 1/m). Then
@@ -16,7 +16,8 @@
 // sign(ω²)·√|ω²| × 15.6333042 (negative = imaginary).
 import { eighHermitian, type HermitianEigen } from '../linalg/hermitian.js';
 import type { Kernels } from '../wasm/kernels.js';
-import { PhononError, homeAtom, type ForceConstants } from './force-constants.js';
+import { PhononError } from './force-constants.js';
+import type { ForceConstants } from './force-constants-model.js';
 import { omega2ToThz, THZ_TO_CM } from './units.js';
 
 export interface DynamicalMatrixOptions {
@@ -52,23 +53,22 @@ export class DynamicalMatrix {
     options: DynamicalMatrixOptions = {},
   ) {
     const tol = options.imageTolerance ?? 1e-5;
-    const { unitCell, supercell, phi } = forceConstants;
-    const n = unitCell.natoms;
+    const { primitive, supercell } = forceConstants;
+    const fcBlocks = forceConstants.blocks;
+    const n = primitive.natoms;
     const N = supercell.structure.natoms;
-    if (phi.length !== 9 * N * N) throw new PhononError(`force constants: expected ${9 * N * N} numbers for ${N} supercell atoms, got ${phi.length}`);
     this.natoms = n;
-    this.masses = Float64Array.from(unitCell.masses);
+    this.masses = Float64Array.from(primitive.masses);
     this.invSqrtMass = this.masses.map((m) => 1 / Math.sqrt(m));
-    const A = unitCell.cell;
+    const A = primitive.cell;
     const M = supercell.matrix;
-    const tau = unitCell.cartesian();
+    const tau = primitive.cartesian();
     const pairs: number[] = [];
     const images: number[] = [];
     const blocks: number[] = [];
     const cart = (f: number[]) => [0, 1, 2].map((k) => f[0] * A[k] + f[1] * A[3 + k] + f[2] * A[6 + k]);
     const N3 = 3 * N;
     for (let kap = 0; kap < n; kap++) {
-      const i = homeAtom(supercell, kap);
       for (let j = 0; j < N; j++) {
         const kp = supercell.prim[j];
         const L = [supercell.lat[3 * j], supercell.lat[3 * j + 1], supercell.lat[3 * j + 2]];
@@ -88,7 +88,7 @@ export class DynamicalMatrix {
         for (const s of sel) {
           pairs.push(kap * n + kp);
           images.push(...s.R);
-          for (let x = 0; x < 3; x++) for (let y = 0; y < 3; y++) blocks.push(w * phi[(3 * i + x) * N3 + 3 * j + y]);
+          for (let x = 0; x < 3; x++) for (let y = 0; y < 3; y++) blocks.push(w * fcBlocks[(3 * kap + x) * N3 + 3 * j + y]);
         }
       }
     }

@@ -24,22 +24,13 @@ import { analyzeSymmetry, type AnalyzeOptions, type SymmetryDataset } from '../s
 import { cartesianRotations, supercellOperations, type OperationSet } from '../symmetry/operations.js';
 import { symEig3 } from '../symmetry/linalg3.js';
 import { Symmetrizer } from '../symmetry/symmetrize.js';
+import { ForceConstants } from './force-constants-model.js';
 
 export class PhononError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'PhononError';
   }
-}
-
-/** Real-space force constants of a supercell: everything needed to build dynamical matrices. */
-export interface ForceConstants {
-  /** The unit cell (its atoms are the κ of Φ(κ, 0; κ', L)). */
-  unitCell: Structure;
-  /** The supercell with its maps prim[i] = κ, lat[i] = L. */
-  supercell: Supercell;
-  /** Φ_ij, 3N × 3N row-major, eV/Å² (N = supercell atoms). */
-  phi: Float64Array;
 }
 
 export interface Displacement {
@@ -290,7 +281,7 @@ export function forceConstantsFromForces(plan: DisplacementPlan, forces: readonl
         phi[j * n3 + i] = v;
       }
   }
-  return { unitCell: plan.unitCell, supercell: sc, phi };
+  return new ForceConstants(plan.unitCell, sc, { phi });
 }
 
 export interface ComputeForceConstantsOptions extends DisplacementOptions, ReconstructOptions {
@@ -316,7 +307,7 @@ export async function computeForceConstants(
     results.map((r) => r.forces),
     options,
   );
-  return { ...fc, plan };
+  return Object.assign(fc, { plan });
 }
 
 /**
@@ -356,5 +347,5 @@ export function reorderForceConstants(
     for (let b = 0; b < n; b++)
       for (let x = 0; x < 3; x++)
         for (let y = 0; y < 3; y++) out[(3 * map[a] + x) * n3 + 3 * map[b] + y] = phi[(3 * a + x) * n3 + 3 * b + y];
-  return { unitCell, supercell: sc, phi: out };
+  return new ForceConstants(unitCell, sc, { phi: out });
 }

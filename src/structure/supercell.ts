@@ -105,6 +105,34 @@ export function supercellLatticePoints(matrix: ArrayLike<number> | readonly (rea
   return out;
 }
 
+/**
+ * The cell index c with L ≡ L_c modulo the supercell lattice, as a function of L = (l1, l2, l3) (any
+ * integers): `cells` is supercellLatticePoints(matrix). Exact integer arithmetic: L ≡ L' ⇔
+ * (L·adj M) ≡ (L'·adj M) mod det M componentwise. For diag(n1, n2, n3) this is
+ * c = ((l1 mod n1)·n2 + (l2 mod n2))·n3 + (l3 mod n3).
+ */
+export function cellIndexer(matrix: ArrayLike<number> | readonly (readonly number[])[]): (l1: number, l2: number, l3: number) => number {
+  const m = toIntMatrix(matrix);
+  const mod = (x: number, n: number) => ((x % n) + n) % n;
+  if (m[1] === 0 && m[2] === 0 && m[3] === 0 && m[5] === 0 && m[6] === 0 && m[7] === 0 && m[0] > 0 && m[4] > 0 && m[8] > 0) {
+    const n1 = m[0], n2 = m[4], n3 = m[8];
+    return (l1, l2, l3) => (mod(l1, n1) * n2 + mod(l2, n2)) * n3 + mod(l3, n3);
+  }
+  const cells = supercellLatticePoints(m);
+  const adj = adjugate(m);
+  const det = Math.round(det3(Array.from(m)));
+  const sg = Math.sign(det);
+  const ad = Math.abs(det);
+  const key = (l1: number, l2: number, l3: number) => {
+    let out = 0;
+    for (let k = 0; k < 3; k++) out = out * ad + mod(sg * (l1 * adj[k] + l2 * adj[3 + k] + l3 * adj[6 + k]), ad);
+    return out;
+  };
+  const index = new Map<number, number>();
+  for (let c = 0; c < cells.length / 3; c++) index.set(key(cells[3 * c], cells[3 * c + 1], cells[3 * c + 2]), c);
+  return (l1, l2, l3) => index.get(key(l1, l2, l3))!;
+}
+
 export interface SupercellOptions {
   /** Wrap supercell fractional coordinates into [0, 1) (default true). */
   wrap?: boolean;

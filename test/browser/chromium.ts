@@ -3,7 +3,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { extname, join, normalize, resolve } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -69,4 +70,40 @@ export async function launchChromium(): Promise<{ browser: Browser; close: () =>
       await browser.close();
     },
   };
+}
+
+export interface BrowserSession {
+  /** Base URL of the static server. */
+  url: string;
+  browser: Browser;
+}
+
+/**
+ * For the tests of the enclosing describe block: run `prepare` (e.g. check that the build exists),
+ * serve `root` and launch Chromium before them, and close both after them. Returns the session's
+ * accessor (valid inside the tests).
+ */
+export function browserSession(root: string, prepare: () => void = () => {}): () => BrowserSession {
+  let server: Awaited<ReturnType<typeof serveStatic>> | undefined;
+  let chrome: Awaited<ReturnType<typeof launchChromium>> | undefined;
+  beforeAll(async () => {
+    prepare();
+    server = await serveStatic(root);
+    chrome = await launchChromium();
+  });
+  afterAll(async () => {
+    await chrome?.close();
+    await server?.close();
+  });
+  return () => ({ url: server!.url, browser: chrome!.browser });
+}
+
+/** Open `path` (below the served root) in a new page and wait until `window[readyFlag] === true`; page errors are collected. */
+export async function openPage(session: BrowserSession, path: string, readyFlag: string): Promise<{ page: Page; errors: string[] }> {
+  const page = await session.browser.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(`${session.url}/${path}`);
+  await page.waitForFunction((flag) => (window as unknown as Record<string, unknown>)[flag] === true, readyFlag);
+  return { page, errors };
 }

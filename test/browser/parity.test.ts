@@ -2,35 +2,22 @@
 // headless Chromium and in Node. Needs the built package (npm run build) and Debian's chromium.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { freshKernels } from '../../src/node/kernels.js';
 import { runSelfCheck, type SelfCheckResult } from '../../src/wasm/selfcheck.js';
-import { launchChromium, serveStatic } from './chromium.js';
+import { browserSession, openPage } from './chromium.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 describe('Node and Chromium give bit-identical kernel results', () => {
-  let server: Awaited<ReturnType<typeof serveStatic>>;
-  let chrome: Awaited<ReturnType<typeof launchChromium>>;
-
-  beforeAll(async () => {
+  const session = browserSession(ROOT, () => {
     for (const f of ['build/anharmonic.wasm', 'dist/src/wasm/kernels.js', 'dist/src/wasm/selfcheck.js']) {
       if (!existsSync(ROOT + f)) throw new Error(`${f} is missing: run "npm run build" first`);
     }
-    server = await serveStatic(ROOT);
-    chrome = await launchChromium();
-  });
-  afterAll(async () => {
-    await chrome?.close();
-    await server?.close();
   });
 
   it('eigensolver, GEMM and 10^5 normal deviates match bitwise', async () => {
-    const page = await chrome.browser.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(String(e)));
-    await page.goto(`${server.url}/test/browser/page.html`);
-    await page.waitForFunction(() => (window as unknown as { parityReady?: boolean }).parityReady === true);
+    const { page, errors } = await openPage(session(), 'test/browser/page.html', 'parityReady');
     const browserResult = (await page.evaluate(() =>
       (window as unknown as { runParity: () => Promise<unknown> }).runParity(),
     )) as SelfCheckResult;

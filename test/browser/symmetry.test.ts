@@ -2,41 +2,30 @@
 // loads the compiled package (dist/, built by `npm test`), initialises moyo
 // with `initMoyo(url)`, and must give the same space group, operations, Wyckoff letters and
 // bit-identical symmetrised force constants as Node (which initialises moyo with the Node adapter).
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { loadMoyo } from '../../src/node/moyo.js';
 import { Structure } from '../../src/structure/structure.js';
 import { analyzeSymmetry, Symmetrizer } from '../../src/symmetry/index.js';
-import { launchChromium, serveStatic } from './chromium.js';
+import { readFixtureJson } from '../helpers/fixtures.js';
+import { browserSession, openPage } from './chromium.js';
 
 const ROOT = resolve(fileURLToPath(new URL('../../', import.meta.url)));
 
 describe('src/symmetry in headless Chromium', () => {
-  let server: Awaited<ReturnType<typeof serveStatic>>;
-  let chrome: Awaited<ReturnType<typeof launchChromium>>;
-  beforeAll(async () => {
+  const session = browserSession(ROOT, () => {
     if (!existsSync(join(ROOT, 'dist/src/symmetry/index.js'))) throw new Error('dist/ is missing: run "npm run build" first');
     loadMoyo();
-    server = await serveStatic(ROOT);
-    chrome = await launchChromium();
-  });
-  afterAll(async () => {
-    await chrome?.close();
-    await server?.close();
   });
 
   test('initMoyo(url) in the browser; same results as Node, bit for bit', async () => {
-    const fx = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/symmetry/spglib_reference.json'), 'utf8'));
+    const fx = readFixtureJson('symmetry/spglib_reference.json');
     const c = fx.cases.find((x: { name: string }) => x.name === 'H3S_Im-3m_prim_222');
     const n3 = 3 * c.species.length;
     const phi = Array.from({ length: n3 * n3 }, (_, k) => Math.sin(0.37 * k) + 0.1 * Math.cos(1.3 * k * k));
-    const page = await chrome.browser.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(String(e)));
-    await page.goto(`${server.url}/test/browser/symmetry.html`);
-    await page.waitForFunction(() => (window as unknown as { symmetryReady?: boolean }).symmetryReady === true);
+    const { page, errors } = await openPage(session(), 'test/browser/symmetry.html', 'symmetryReady');
     const br = (await page.evaluate(
       ([cc, pp]) => (window as unknown as { runSymmetry: (a: unknown, b: unknown) => Promise<unknown> }).runSymmetry(cc, pp),
       [c, phi] as const,

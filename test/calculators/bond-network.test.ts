@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { loadKernels } from '../../src/node/kernels.js';
 import { BondNetworkCalculator } from '../../src/calculators/bond-network.js';
 import { Structure } from '../../src/structure/structure.js';
-import { DIAMOND, maxAbs, randomCrystal, rng, strained, supercell } from './helpers.js';
+import { maxAbs } from '../helpers/arrays.js';
+import { mulberry32 } from '../helpers/random.js';
+import { DIAMOND, randomCrystal, strained, supercell } from './helpers.js';
 
 const POT = {
   type: 'bond-network',
@@ -53,7 +55,7 @@ describe('bond network', async () => {
     const moved = s.with({ cartesian: x.map((v, q) => v + t[q % 3]) });
     const eT = calc.computeOne(moved).energy;
     // rotation: rotate the cell rows and the positions together (fractional coordinates unchanged)
-    const r = rng(5);
+    const r = mulberry32(5);
     const th = 2 * Math.PI * r(), ph = Math.PI * r(), ps = 2 * Math.PI * r();
     const Rz = (g: number) => [Math.cos(g), -Math.sin(g), 0, Math.sin(g), Math.cos(g), 0, 0, 0, 1];
     const Rx = (g: number) => [1, 0, 0, 0, Math.cos(g), -Math.sin(g), 0, Math.sin(g), Math.cos(g)];

@@ -9,7 +9,8 @@ import { StillingerWeberCalculator } from '../../src/calculators/stillinger-webe
 import type { Structure } from '../../src/structure/structure.js';
 import { neighborPairs } from '../../src/neighbors/neighbor-list.js';
 import type { Kernels } from '../../src/wasm/kernels.js';
-import { DIAMOND, FCC, d5, displaced, maxAbs, randomCrystal, strained } from './helpers.js';
+import { maxAbs } from '../helpers/arrays.js';
+import { DIAMOND, FCC, d5, displaced, randomCrystal, strained } from './helpers.js';
 
 interface OneShot {
   computeOne(s: Structure): { energy: number; forces: Float64Array; stress: Float64Array };

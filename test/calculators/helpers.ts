@@ -1,17 +1,6 @@
 // Shared helpers of the calculator tests (not a test file itself).
 import { Structure } from '../../src/structure/structure.js';
-
-/** Deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../helpers/random.js';
 
 /** Fractional coordinates of a lattice basis repeated n×n×n. */
 export function supercell(basis: number[][], n: number): number[] {
@@ -32,7 +21,7 @@ export const DIAMOND = [...FCC, ...FCC.map((p) => p.map((x) => x + 0.25))];
 export function randomCrystal(
   basis: number[][], a: number, n: number, species: (q: number) => string, seed: number, strain = 0.12, disp = 0.1,
 ): Structure {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const F = [0, 1, 2].map((i) => [0, 1, 2].map((j) => (i === j ? 1 : 0) + strain * (r() - 0.5)));
   const L = a * n;
   const cell = [0, 1, 2].flatMap((i) => [0, 1, 2].map((j) => L * F[i][j]));
@@ -59,16 +48,4 @@ export function strained(s: Structure, alpha: number, beta: number, h: number): 
 /** Five-point central difference of f at 0 with step h. */
 export function d5(f: (h: number) => number, h: number): number {
   return (-f(2 * h) + 8 * f(h) - 8 * f(-h) + f(-2 * h)) / (12 * h);
-}
-
-export function maxAbs(a: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
-  return m;
-}
-
-export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
 }

@@ -6,7 +6,8 @@ import { loadKernels } from '../../src/node/kernels.js';
 import { builtinCalculator } from '../../src/calculators/builtin.js';
 import { StillingerWeberCalculator } from '../../src/calculators/stillinger-weber.js';
 import { Structure } from '../../src/structure/structure.js';
-import { DIAMOND, maxAbs, maxAbsDiff, supercell } from './helpers.js';
+import { maxAbs, maxAbsDiff } from '../helpers/arrays.js';
+import { DIAMOND, supercell } from './helpers.js';
 
 const DIR = 'test/fixtures/potentials';
 interface Case {

@@ -1,17 +1,16 @@
 // `anharm convert` as a user runs it (the compiled dist/bin/anharm.js, built by `npm test`).
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { readForceConstants } from '../../src/io/force-constants.js';
 import { readStructure } from '../../src/io/index.js';
 import { readQeDynSet } from '../../src/io/qe-dyn.js';
+import { FIXTURES } from '../helpers/fixtures.js';
+import { runCli } from '../helpers/processes.js';
 
-const BIN = fileURLToPath(new URL('../../dist/bin/anharm.js', import.meta.url));
-const FIX = fileURLToPath(new URL('../fixtures/', import.meta.url));
-const run = (...args: string[]) => spawnSync(process.execPath, [BIN, 'convert', ...args], { encoding: 'utf8' });
+const FIX = FIXTURES;
+const run = (...args: string[]) => runCli('convert', ...args);
 const tmp = mkdtempSync(join(tmpdir(), 'anharm-convert-'));
 
 function readSet(prefix: string, n: number) {

@@ -3,14 +3,11 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readExtxyz } from '../../src/io/extxyz.js';
 import { readStructure } from '../../src/io/index.js';
 import { AR, ljFccLatticeConstant } from '../fixtures/relax/helpers.js';
-
-const BIN = fileURLToPath(new URL('../../dist/bin/anharm.js', import.meta.url));
-const run = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
+import { BIN, runCli } from '../helpers/processes.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'relax-cli-'));
 const ar = join(dir, 'ar.json');
@@ -31,7 +28,7 @@ describe('anharm relax', () => {
 
   it('relaxes fcc argon at 1 GPa: --json reports E, H, V, the pressure tensor and the space groups; --out writes the structure', () => {
     const out = join(dir, 'relaxed.cif');
-    const r = run('relax', fcc, '--potential', ar, '--pressure', '1', '--fmax', '1e-5', '--smax', '1e-5', '--out', out, '--json');
+    const r = runCli('relax', fcc, '--potential', ar, '--pressure', '1', '--fmax', '1e-5', '--smax', '1e-5', '--out', out, '--json');
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const j = JSON.parse(r.stdout);
@@ -49,7 +46,7 @@ describe('anharm relax', () => {
 
   it('text mode: a summary on stdout, no progress lines when stderr is not a terminal; POSCAR output', () => {
     const out = join(dir, 'CONTCAR');
-    const r = run('relax', si, '--potential', sw, '--method', 'fire', '--keep-symmetry', '--out', out);
+    const r = runCli('relax', si, '--potential', sw, '--method', 'fire', '--keep-symmetry', '--out', out);
     expect(r.status).toBe(0);
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/^relaxation converged \(fire, full cell, P = 0 GPa\): \d+ steps, \d+ force calls/);
@@ -59,7 +56,7 @@ describe('anharm relax', () => {
 
   it('diamond Si at 10 GPa with --trajectory: every step as extended XYZ with energies, forces and stress', () => {
     const traj = join(dir, 'traj.xyz');
-    const r = run('relax', si, '--potential', sw, '--pressure', '10', '--fmax', '1e-3', '--smax', '0.01', '--trajectory', traj, '--json');
+    const r = runCli('relax', si, '--potential', sw, '--pressure', '10', '--fmax', '1e-3', '--smax', '0.01', '--trajectory', traj, '--json');
     expect(r.status).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(j.pressure).toBeCloseTo(10, 1);
@@ -75,7 +72,7 @@ describe('anharm relax', () => {
   });
 
   it('a failed relaxation (cell explosion under tension) is one line and exit code 1, not a crash', () => {
-    const r = run('relax', fcc, '--potential', ar, '--pressure', '-3');
+    const r = runCli('relax', fcc, '--potential', ar, '--pressure', '-3');
     expect(r.status).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/^anharm: relaxation failed \(cell-explosion\): volume grew from .* at step \d+/);
@@ -83,7 +80,7 @@ describe('anharm relax', () => {
 
   it('not converged in --steps: the structure is still written, exit code 1 with a message', () => {
     const out = join(dir, 'partial.xyz');
-    const r = run('relax', si, '--potential', sw, '--steps', '2', '--fmax', '1e-6', '--out', out);
+    const r = runCli('relax', si, '--potential', sw, '--steps', '2', '--fmax', '1e-6', '--out', out);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/^anharm: relaxation did not converge in 2 steps/);
     expect(existsSync(out)).toBe(true);
@@ -105,7 +102,7 @@ describe('anharm relax', () => {
     writeFileSync(kr, JSON.stringify({ type: 'lennard-jones', pairs: [{ species: ['Kr', 'Kr'], epsilon: 0.01, sigma: 3.6, cutoff: 8 }] }));
     cases.push([['relax', fcc, '--potential', kr], /^anharm: relaxation failed \(calculator\): .*species "Ar"/]);
     for (const [args, re] of cases) {
-      const r = run(...args);
+      const r = runCli(...args);
       expect(r.status, args.join(' ')).toBe(re.source.includes('relaxation failed') ? 1 : 2);
       expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
       expect(r.stderr.trim()).toMatch(re);

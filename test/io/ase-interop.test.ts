@@ -1,32 +1,19 @@
 // Files written by this package are read back by ASE and pymatgen (the outside references). These tests
 // need Debian's python3-ase and python3-pymatgen; they FAIL (not skip) with an install hint if missing.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeCif } from '../../src/io/cif.js';
 import { writeExtxyz, type ExtxyzFrameInput } from '../../src/io/extxyz.js';
 import { writePoscar } from '../../src/io/poscar.js';
 import { Structure } from '../../src/structure/structure.js';
 import { makeSupercell } from '../../src/structure/supercell.js';
+import { fixturePath } from '../helpers/fixtures.js';
+import { PYTHON, requirePython } from '../helpers/processes.js';
 
-const PYTHON = process.env.PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
-const SCRIPT = fileURLToPath(new URL('../fixtures/scripts/ase_read.py', import.meta.url));
-
-let pythonChecked = false;
-function requirePython(modules: string[]) {
-  if (pythonChecked) return;
-  const r = spawnSync(PYTHON, ['-c', modules.map((m) => `import ${m}`).join('; ')], { encoding: 'utf8' });
-  if (r.status !== 0)
-    throw new Error(
-      `${PYTHON} cannot import ${modules.join(', ')} (${(r.stderr || (r.error ? String(r.error) : `exit status ${r.status}`)).trim().split('\n').pop()}). ` +
-        'These interoperability tests need Debian packages python3-ase and python3-pymatgen: ' +
-        'apt-get install -y --no-install-recommends python3-ase python3-pymatgen',
-    );
-  pythonChecked = true;
-}
+const SCRIPT = fixturePath('scripts/ase_read.py');
 
 interface PyFrame {
   symbols: string[];
@@ -45,7 +32,10 @@ interface PyFrame {
 }
 
 function pyRead(tool: 'ase' | 'pymatgen', format: string, path: string): PyFrame[] {
-  requirePython(['ase', 'pymatgen.core', 'numpy']);
+  requirePython(
+    ['ase', 'pymatgen.core', 'numpy'],
+    'These interoperability tests need Debian packages python3-ase and python3-pymatgen: apt-get install -y --no-install-recommends python3-ase python3-pymatgen',
+  );
   const out = execFileSync(PYTHON, [SCRIPT, tool, format, path], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   return JSON.parse(out) as PyFrame[];
 }

@@ -1,11 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseSymop, readCif, speciesFromCifName, writeCif } from '../../src/io/cif.js';
-import { ParseError } from '../../src/io/errors.js';
 import { Structure } from '../../src/structure/structure.js';
-
-const dir = new URL('../fixtures/structures/', import.meta.url);
-const fixture = (name: string) => readFileSync(new URL(name, dir), 'utf8');
+import { expectParseError } from '../helpers/expect.js';
+import { structureFixture } from '../helpers/fixtures.js';
 
 // Reference: ase.io.read(file) of every CIF (ASE 3.22) plus pymatgen's atom count
 // (test/fixtures/scripts/make_structure_fixtures.py). The CIFs were written by ASE (P1, all atoms,
@@ -16,22 +13,7 @@ interface AtomsJson {
   cell: number[][];
   scaled_positions: number[][];
 }
-const ref = JSON.parse(fixture('cif_reference.json')) as { files: Record<string, { ase: AtomsJson; pymatgen_natoms: number }> };
-
-function expectParseError(fn: () => unknown, file: string, line: number | undefined, reason: RegExp) {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err, 'expected a ParseError').toBeInstanceOf(ParseError);
-  const pe = err as ParseError;
-  expect(pe.file).toBe(file);
-  expect(pe.line).toBe(line);
-  expect(pe.reason).toMatch(reason);
-  expect(pe.message.startsWith(line === undefined ? `${file}: ` : `${file}:${line}: `)).toBe(true);
-}
+const ref = JSON.parse(structureFixture('cif_reference.json')) as { files: Record<string, { ase: AtomsJson; pymatgen_natoms: number }> };
 
 /** Every atom of `s` matches exactly one reference atom of the same species (periodic, fractional). */
 function expectSameAtoms(s: Structure, symbols: string[], frac: number[][], tol = 1e-6) {
@@ -55,7 +37,7 @@ function expectSameAtoms(s: Structure, symbols: string[], frac: number[][], tol 
 describe('CIF fixtures written by ASE and pymatgen', () => {
   it.each(Object.keys(ref.files))('%s: atom count, species, cell and positions equal what ASE reads', (name) => {
     const r = ref.files[name];
-    const d = readCif(fixture(name), name);
+    const d = readCif(structureFixture(name), name);
     expect(d.structure.natoms).toBe(r.pymatgen_natoms);
     r.ase.cell.flat().forEach((v, k) => expect(Math.abs(d.structure.cell[k] - v)).toBeLessThan(1e-12));
     expectSameAtoms(d.structure, r.ase.symbols, r.ase.scaled_positions);
@@ -63,7 +45,7 @@ describe('CIF fixtures written by ASE and pymatgen', () => {
   });
 
   it('H3S Im-3m from pymatgen: 2 sites expanded with 96 operations to S2H6, S at 2a and H at 6b', () => {
-    const text = fixture('h3s_Im-3m_pymatgen.cif');
+    const text = structureFixture('h3s_Im-3m_pymatgen.cif');
     expect(text).toContain('_symmetry_equiv_pos_as_xyz');
     const d = readCif(text, 'h3s.cif');
     expect(d.nOperations).toBe(96);
@@ -79,8 +61,8 @@ describe('CIF fixtures written by ASE and pymatgen', () => {
   });
 
   it('ASE files use the _space_group_symop_operation_xyz loop; pymatgen R3m expands the rhombohedral centring', () => {
-    expect(fixture('h3s_Im-3m_ase.cif')).toContain('_space_group_symop_operation_xyz');
-    const d = readCif(fixture('gete_R3m_pymatgen.cif'), 'gete.cif');
+    expect(structureFixture('h3s_Im-3m_ase.cif')).toContain('_space_group_symop_operation_xyz');
+    const d = readCif(structureFixture('gete_R3m_pymatgen.cif'), 'gete.cif');
     expect(d.nOperations).toBe(18);
     expect(d.structure.natoms).toBe(6);
   });
@@ -234,7 +216,7 @@ describe('CIF writing (P 1) and round trips', () => {
   });
 
   it('a pymatgen symmetric CIF → read → P1 CIF → read gives the same atoms', () => {
-    const a = readCif(fixture('lowsym_P21c_pymatgen.cif'), 'l.cif').structure;
+    const a = readCif(structureFixture('lowsym_P21c_pymatgen.cif'), 'l.cif').structure;
     const b = readCif(writeCif(a), 'p1.cif').structure;
     expect(Array.from(b.frac)).toEqual(Array.from(a.frac));
     expect([...b.species]).toEqual([...a.species]);

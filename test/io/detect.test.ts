@@ -5,9 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { detectFormat, formatFromContent, formatFromName, ParseError, readFrames, readStructure, writeStructure } from '../../src/io/index.js';
 import { readFramesFile, readStructureFile, writeFramesFile, writeStructureFile } from '../../src/node/files.js';
 import { Structure } from '../../src/structure/structure.js';
-
-const dir = new URL('../fixtures/structures/', import.meta.url);
-const fixture = (name: string) => readFileSync(new URL(name, dir), 'utf8');
+import { structureFixture } from '../helpers/fixtures.js';
 
 describe('format detection', () => {
   it('by file name', () => {
@@ -21,28 +19,28 @@ describe('format detection', () => {
   });
 
   it('by content, for files written by ASE and pymatgen', () => {
-    expect(formatFromContent(fixture('h3s_Im-3m_pymatgen.cif'))).toBe('cif');
-    expect(formatFromContent(fixture('h3s_Im-3m_ase.cif'))).toBe('cif');
-    expect(formatFromContent(fixture('ase_frames.extxyz'))).toBe('extxyz');
-    expect(formatFromContent(fixture('h3s_vasp5_direct.POSCAR'))).toBe('poscar');
-    expect(formatFromContent(fixture('gete_vasp4.POSCAR'))).toBe('poscar');
+    expect(formatFromContent(structureFixture('h3s_Im-3m_pymatgen.cif'))).toBe('cif');
+    expect(formatFromContent(structureFixture('h3s_Im-3m_ase.cif'))).toBe('cif');
+    expect(formatFromContent(structureFixture('ase_frames.extxyz'))).toBe('extxyz');
+    expect(formatFromContent(structureFixture('h3s_vasp5_direct.POSCAR'))).toBe('poscar');
+    expect(formatFromContent(structureFixture('gete_vasp4.POSCAR'))).toBe('poscar');
     expect(formatFromContent('hello\nworld\n')).toBeUndefined();
   });
 
   it('name wins over content; unknown format is an error naming the file', () => {
-    expect(detectFormat('x.cif', fixture('ase_frames.extxyz'))).toBe('cif');
-    expect(detectFormat('data.txt', fixture('tric_pymatgen.POSCAR'))).toBe('poscar');
+    expect(detectFormat('x.cif', structureFixture('ase_frames.extxyz'))).toBe('cif');
+    expect(detectFormat('data.txt', structureFixture('tric_pymatgen.POSCAR'))).toBe('poscar');
     expect(() => detectFormat('data.txt', 'nothing here')).toThrow(ParseError);
     expect(() => detectFormat('data.txt', 'nothing here')).toThrow(/^data\.txt: cannot tell the file format/);
   });
 
   it('readStructure / readFrames dispatch on the detected format', () => {
-    expect(readStructure(fixture('h3s_Im-3m_pymatgen.cif'), 'h3s.cif').natoms).toBe(8);
-    expect(readStructure(fixture('h3s_vasp5_direct.POSCAR'), 'in.txt').natoms).toBe(8);
-    expect(readStructure(fixture('ase_frames.extxyz'), 'f.xyz', { frame: -1 }).natoms).toBe(6);
-    expect(readFrames(fixture('ase_frames.extxyz'), 'f.xyz').length).toBe(3);
-    expect(readFrames(fixture('gete_R3m_ase.cif'), 'g.cif').length).toBe(1);
-    expect(() => readStructure(fixture('ase_frames.extxyz'), 'f.xyz', { frame: 7 })).toThrow(/frame 7 requested but the file has 3 frames/);
+    expect(readStructure(structureFixture('h3s_Im-3m_pymatgen.cif'), 'h3s.cif').natoms).toBe(8);
+    expect(readStructure(structureFixture('h3s_vasp5_direct.POSCAR'), 'in.txt').natoms).toBe(8);
+    expect(readStructure(structureFixture('ase_frames.extxyz'), 'f.xyz', { frame: -1 }).natoms).toBe(6);
+    expect(readFrames(structureFixture('ase_frames.extxyz'), 'f.xyz').length).toBe(3);
+    expect(readFrames(structureFixture('gete_R3m_ase.cif'), 'g.cif').length).toBe(1);
+    expect(() => readStructure(structureFixture('ase_frames.extxyz'), 'f.xyz', { frame: 7 })).toThrow(/frame 7 requested but the file has 3 frames/);
   });
 });
 

@@ -1,11 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ParseError } from '../../src/io/errors.js';
 import { readExtxyz, writeExtxyz, type ExtxyzFrameInput } from '../../src/io/extxyz.js';
 import { Structure } from '../../src/structure/structure.js';
-
-const dir = new URL('../fixtures/structures/', import.meta.url);
-const fixture = (name: string) => readFileSync(new URL(name, dir), 'utf8');
+import { expectParseError } from '../helpers/expect.js';
+import { structureFixture } from '../helpers/fixtures.js';
 
 // Reference: ase.io.read('ase_frames.extxyz', index=':') (ASE 3.22), file written by ase.io.write with
 // SinglePointCalculator results; see test/fixtures/scripts/make_structure_fixtures.py.
@@ -20,21 +17,7 @@ interface FrameJson {
   info: Record<string, unknown>;
   arrays: Record<string, unknown[]>;
 }
-const ref = JSON.parse(fixture('extxyz_reference.json')) as { files: Record<string, FrameJson[]> };
-
-function expectParseError(fn: () => unknown, file: string, line: number | undefined, reason: RegExp) {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err, 'expected a ParseError').toBeInstanceOf(ParseError);
-  const pe = err as ParseError;
-  expect(pe.file).toBe(file);
-  expect(pe.line).toBe(line);
-  expect(pe.reason).toMatch(reason);
-}
+const ref = JSON.parse(structureFixture('extxyz_reference.json')) as { files: Record<string, FrameJson[]> };
 
 const bitEqual = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   expect(a.length).toBe(b.length);
@@ -42,7 +25,7 @@ const bitEqual = (a: ArrayLike<number>, b: ArrayLike<number>) => {
 };
 
 describe('extended XYZ written by ASE', () => {
-  const frames = readExtxyz(fixture('ase_frames.extxyz'), 'ase_frames.extxyz');
+  const frames = readExtxyz(structureFixture('ase_frames.extxyz'), 'ase_frames.extxyz');
   const want = ref.files['ase_frames.extxyz'];
 
   it('reads every frame with the numbers ASE reads: cell, positions, energy, forces, stress', () => {

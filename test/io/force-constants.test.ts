@@ -3,12 +3,10 @@
 // (test/fixtures/scripts/fc_phonopy_read.py at test time — needs Debian's python3-phonopy and FAILS
 // with an install hint if it is missing); frequencies against phonopy's; errors name file and line.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ParseError } from '../../src/io/errors.js';
 import {
   forceConstantsFromRealSpace,
   forceConstantsToRealSpace,
@@ -20,26 +18,16 @@ import {
 import { writePoscar } from '../../src/io/poscar.js';
 import { dynModes, dynSetToRealSpace, phiAtGridPoint, readQeDynSet } from '../../src/io/qe-dyn.js';
 import { loadKernels } from '../../src/node/kernels.js';
-import type { RealSpaceForceConstants } from '../../src/phonons/force-constants-model.js';
+import type { ForceConstants } from '../../src/phonons/force-constants-model.js';
 import { Structure } from '../../src/structure/structure.js';
+import { fixturePath } from '../helpers/fixtures.js';
+import { PYTHON, requirePython } from '../helpers/processes.js';
+import { expectParseErrorMessage } from '../helpers/expect.js';
 
-const FIX = fileURLToPath(new URL('../fixtures/fc/', import.meta.url));
-const SCRIPT = fileURLToPath(new URL('../fixtures/scripts/fc_phonopy_read.py', import.meta.url));
-const PYTHON = process.env.PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
-
-let phonopyChecked = false;
-function requirePhonopy(): void {
-  if (phonopyChecked) return;
-  const r = spawnSync(PYTHON, ['-c', 'import phonopy'], { encoding: 'utf8' });
-  if (r.status !== 0)
-    throw new Error(
-      'These interoperability tests need phonopy: apt-get install -y --no-install-recommends python3-phonopy ' +
-        `(python used: ${PYTHON}; set PYTHON to override)\n${r.stderr}`,
-    );
-  phonopyChecked = true;
-}
+const FIX = fixturePath('fc/');
+const SCRIPT = fixturePath('scripts/fc_phonopy_read.py');
 function phonopy(...args: string[]): any {
-  requirePhonopy();
+  requirePython(['phonopy'], 'These interoperability tests need phonopy: apt-get install -y --no-install-recommends python3-phonopy');
   const r = spawnSync(PYTHON, [SCRIPT, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
   if (r.status !== 0) throw new Error(`fc_phonopy_read.py ${args[0]} failed:\n${r.stderr}`);
   return JSON.parse(r.stdout);
@@ -60,10 +48,10 @@ const readFc = (file: string) => readForceConstants(readFileSync(FIX + file, 'ut
 const tmp = mkdtempSync(join(tmpdir(), 'anharm-fc-'));
 
 /** Block of (κ, κ', actual separation vector) for every pair; separation wrapped into the supercell. */
-function blocksBySeparation(fc: RealSpaceForceConstants): Map<string, number[]> {
+function blocksBySeparation(fc: ForceConstants): Map<string, number[]> {
   const s = fc.primitive;
   const map = new Map<string, number[]>();
-  const n = fc.supercell;
+  const n = fc.grid;
   for (let k = 0; k < fc.nat; k++)
     for (let k2 = 0; k2 < fc.nat; k2++)
       for (let c = 0; c < fc.ncells; c++) {
@@ -108,7 +96,7 @@ describe('phonopy FORCE_CONSTANTS written by phonopy', () => {
       const full = readFc(`${name}.FORCE_CONSTANTS`);
       for (let i = 0; i < full.fc.length; i++) expect(Math.abs(again.fc[i] - full.fc[i])).toBeLessThan(1e-12);
       // The full supercell matrix of the model (makeSupercell order) is symmetric.
-      const m = fc.toSupercellMatrix();
+      const m = fc.phi;
       const n3 = 3 * fc.natSupercell;
       for (let i = 0; i < n3; i++) for (let j = 0; j < i; j++) expect(Math.abs(m[i * n3 + j] - m[j * n3 + i])).toBeLessThan(1e-12);
     });
@@ -164,7 +152,7 @@ describe('phonopy reads FORCE_CONSTANTS written by us', () => {
   }
 
   it('QE dyn (PbTe 4×4×4) → wrapped unit cell + FORCE_CONSTANTS: phonopy reproduces the frequencies printed in the dyn files', async () => {
-    const dir = fileURLToPath(new URL('../fixtures/dyn/pbte-4x4x4/', import.meta.url));
+    const dir = fixturePath('dyn/pbte-4x4x4/');
     const f = (k: number) => ({ name: `PbTe.4x4x4.dyn${k}`, text: readFileSync(dir + `PbTe.4x4x4.dyn${k}`, 'utf8') });
     const set = readQeDynSet(f(0), [1, 2, 3, 4, 5, 6, 7, 8].map(f));
     const { fc } = dynSetToRealSpace(set);
@@ -206,17 +194,8 @@ describe('FORCE_CONSTANTS: malformed files name file and line', () => {
     l[lineNo - 1] = text;
     return l.join('\n');
   };
-  const expectError = (text: string, line: number | undefined, pattern: RegExp) => {
-    try {
-      readForceConstants(text, 'FC_bad');
-      expect.unreachable('no error');
-    } catch (e) {
-      expect(e).toBeInstanceOf(ParseError);
-      expect((e as ParseError).file).toBe('FC_bad');
-      expect((e as ParseError).line).toBe(line);
-      expect((e as Error).message).toMatch(pattern);
-    }
-  };
+  const expectError = (text: string, line: number | undefined, pattern: RegExp) =>
+    expectParseErrorMessage(() => readForceConstants(text, 'FC_bad'), 'FC_bad', line, pattern);
   it('reports the offending line', () => {
     expectError('', undefined, /file is empty/);
     expectError(broken(1, '  2  x'), 1, /expected "N N" or "n N"/);

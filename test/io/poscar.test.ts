@@ -1,12 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ParseError } from '../../src/io/errors.js';
 import { readPoscar, writePoscar } from '../../src/io/poscar.js';
 import { det3 } from '../../src/structure/mat3.js';
-import { Structure, StructureError } from '../../src/structure/structure.js';
-
-const dir = new URL('../fixtures/structures/', import.meta.url);
-const fixture = (name: string) => readFileSync(new URL(name, dir), 'utf8');
+import { Structure } from '../../src/structure/structure.js';
+import { expectParseError } from '../helpers/expect.js';
+import { structureFixture } from '../helpers/fixtures.js';
 
 // Reference: ase.io.read(file, format='vasp') for every fixture (ASE 3.22); files written by ASE and pymatgen.
 interface AtomsJson {
@@ -15,25 +12,9 @@ interface AtomsJson {
   positions: number[][];
   scaled_positions: number[][];
 }
-const ref = JSON.parse(fixture('poscar_reference.json')) as {
+const ref = JSON.parse(structureFixture('poscar_reference.json')) as {
   files: Record<string, { ase: AtomsJson; selective: boolean[][] | null }>;
 };
-
-function expectParseError(fn: () => unknown, file: string, line: number | undefined, reason: RegExp) {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err, 'expected a ParseError').toBeInstanceOf(ParseError);
-  const pe = err as ParseError;
-  expect(pe).toBeInstanceOf(StructureError);
-  expect(pe.file).toBe(file);
-  expect(pe.line).toBe(line);
-  expect(pe.reason).toMatch(reason);
-  expect(pe.message.startsWith(line === undefined ? `${file}: ` : `${file}:${line}: `)).toBe(true);
-}
 
 const bitEqual = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   expect(a.length).toBe(b.length);
@@ -43,7 +24,7 @@ const bitEqual = (a: ArrayLike<number>, b: ArrayLike<number>) => {
 describe('POSCAR fixtures written by ASE and pymatgen', () => {
   it.each(Object.keys(ref.files))('%s reads like ASE reads it', (name) => {
     const r = ref.files[name];
-    const d = readPoscar(fixture(name), name);
+    const d = readPoscar(structureFixture(name), name);
     const s = d.structure;
     expect([...s.species]).toEqual(r.ase.symbols);
     bitEqual(s.cell, r.ase.cell.flat());
@@ -55,7 +36,7 @@ describe('POSCAR fixtures written by ASE and pymatgen', () => {
   });
 
   it('recognizes VASP 4 files and takes species from the comment line or from the caller', () => {
-    const text = fixture('gete_vasp4.POSCAR');
+    const text = structureFixture('gete_vasp4.POSCAR');
     const d = readPoscar(text, 'gete_vasp4.POSCAR');
     expect(d.vasp5).toBe(false);
     expect([...d.structure.composition()]).toEqual([['Ge', 3], ['Te', 3]]);
@@ -68,7 +49,7 @@ describe('POSCAR fixtures written by ASE and pymatgen', () => {
   });
 
   it('the selective-dynamics file is Cartesian and its flags follow ASE constraints', () => {
-    const d = readPoscar(fixture('lowsym_cart_selective.vasp'), 'x.vasp');
+    const d = readPoscar(structureFixture('lowsym_cart_selective.vasp'), 'x.vasp');
     expect(d.coordinates).toBe('cartesian');
     expect(d.selectiveDynamics![0]).toEqual([false, false, false]);
     expect(d.selectiveDynamics![5]).toEqual([false, true, false]);

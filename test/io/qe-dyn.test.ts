@@ -2,7 +2,6 @@
 // printed frequencies as the reference, the Rydberg-unit route against the eV/Å² route, ibrav cells
 // against ASE, the real-space round trip and error messages.
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { eighHermitian } from '../../src/linalg/hermitian.js';
 import { loadKernels } from '../../src/node/kernels.js';
@@ -23,9 +22,10 @@ import {
   writeQeDynSet,
   type QeDynSet,
 } from '../../src/io/qe-dyn.js';
-import { ParseError } from '../../src/io/errors.js';
+import { fixturePath } from '../helpers/fixtures.js';
+import { expectParseErrorMessage } from '../helpers/expect.js';
 
-const FIX = fileURLToPath(new URL('../fixtures/dyn/', import.meta.url));
+const FIX = fixturePath('dyn/');
 const read = (p: string) => ({ name: FIX + p, text: readFileSync(FIX + p, 'utf8') });
 
 interface Example {
@@ -313,17 +313,8 @@ describe('QE dynamical-matrix files: malformed input names file and line', () =>
     l[lineNo - 1] = replacement;
     return l.join('\n');
   };
-  const expectError = (text: string, line: number | undefined, pattern: RegExp) => {
-    try {
-      parseQeDynFile(text, 'bad.dyn1');
-      expect.unreachable('no error');
-    } catch (e) {
-      expect(e).toBeInstanceOf(ParseError);
-      expect((e as ParseError).file).toBe('bad.dyn1');
-      expect((e as ParseError).line).toBe(line);
-      expect((e as Error).message).toMatch(pattern);
-    }
-  };
+  const expectError = (text: string, line: number | undefined, pattern: RegExp) =>
+    expectParseErrorMessage(() => parseQeDynFile(text, 'bad.dyn1'), 'bad.dyn1', line, pattern);
   it('reports the offending line', () => {
     expectError(broken(1, 'Something else'), 1, /Dynamical matrix file/);
     expectError(broken(3, '  2    4  3  6.0074000  0.0000000'), 3, /ntyp nat ibrav celldm/);

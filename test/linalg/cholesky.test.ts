@@ -2,40 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { loadKernels } from '../../src/node/kernels.js';
 import { cholesky, choleskySolve, choleskySolveFactored, triangularSolve } from '../../src/linalg/cholesky.js';
 import { KernelError } from '../../src/wasm/kernels.js';
+import { diffNorm, frob, matmul } from '../helpers/arrays.js';
+import { centered, mulberry32 } from '../helpers/random.js';
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
-  };
-}
-
-function matmul(a: ArrayLike<number>, b: ArrayLike<number>, m: number, kk: number, n: number, transB = false): Float64Array {
-  const c = new Float64Array(m * n);
-  for (let i = 0; i < m; i++)
-    for (let p = 0; p < kk; p++) {
-      const x = a[i * kk + p];
-      if (x === 0) continue;
-      for (let j = 0; j < n; j++) c[i * n + j] += x * (transB ? b[j * kk + p] : b[p * n + j]);
-    }
-  return c;
-}
-
-function frob(a: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * a[i];
-  return Math.sqrt(s);
-}
-
-function diffNorm(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2;
-  return Math.sqrt(s);
-}
+const rng = (seed: number) => centered(mulberry32(seed));
 
 /** SPD matrix M M^T / n + shift I (well conditioned for shift ~ 1). */
 function spd(n: number, r: () => number, shift = 0.5): Float64Array {

@@ -8,6 +8,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadKernels } from '../../src/node/kernels.js';
 import { KernelError, type Kernels } from '../../src/wasm/kernels.js';
 import { eigh, eighInPlace, eighValues, tridiagonalEigh } from '../../src/linalg/eigh.js';
+import { maxAbs, maxAbsDiff } from '../helpers/arrays.js';
+import { xorshift32 } from '../helpers/random.js';
 
 let k: Kernels;
 beforeAll(async () => {
@@ -16,19 +18,6 @@ beforeAll(async () => {
 
 // ---------------------------------------------------------------------------------------------
 // helpers (plain JS, test side only)
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    // xorshift32
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 4294967296;
-  };
-}
 
 function gauss(r: () => number): () => number {
   return () => {
@@ -39,7 +28,7 @@ function gauss(r: () => number): () => number {
 }
 
 function randomSymmetric(n: number, seed: number): Float64Array {
-  const g = gauss(rng(seed));
+  const g = gauss(xorshift32(seed));
   const a = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j <= i; j++) {
@@ -53,7 +42,7 @@ function randomSymmetric(n: number, seed: number): Float64Array {
 
 /** Random orthogonal matrix: product of n-1 Householder reflectors with Gaussian vectors. */
 function randomOrthogonal(n: number, seed: number): Float64Array {
-  const g = gauss(rng(seed));
+  const g = gauss(xorshift32(seed));
   const q = new Float64Array(n * n);
   for (let i = 0; i < n; i++) q[i * n + i] = 1;
   const u = new Float64Array(n);
@@ -94,12 +83,6 @@ function fromSpectrum(q: Float64Array, lam: ArrayLike<number>, n: number): Float
   return a;
 }
 
-function maxAbs(a: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
-  return m;
-}
-
 /** max |AV - V diag(w)| / max|A| (or the raw value when A is zero). */
 function residual(a: Float64Array, n: number, w: Float64Array, v: Float64Array): number {
   const av = new Float64Array(n * n);
@@ -135,12 +118,6 @@ function orthogonality(v: Float64Array, n: number): number {
 
 function sorted(x: ArrayLike<number>): Float64Array {
   return Float64Array.from(x).sort();
-}
-
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
 }
 
 /** Groups of consecutive sorted eigenvalues closer than relGap * max|lam|. */
@@ -237,7 +214,7 @@ function constructedCase(lam: number[], seed: number, relGap = 1e-6) {
   const { values, vectors } = solveChecked(a, n);
   const ex = sortColumns(q, lam, n);
   const scale = maxAbs(a);
-  const ev = maxDiff(values, ex.lam) / scale;
+  const ev = maxAbsDiff(values, ex.lam) / scale;
   expect(ev).toBeLessThanOrEqual(1e-13);
   const sub = subspaceError(ex.q, vectors, n, groups(ex.lam, relGap));
   note(0, 0, ev, sub);
@@ -280,7 +257,7 @@ describe('eigh: random symmetric matrices', () => {
       const v = k.f64(n * ldv);
       const st = k.fn<(n: number, a: number, lda: number, w: number, v: number, ldv: number) => number>('eighSym')(n, A.ptr, lda, w.ptr, v.ptr, ldv);
       expect(st).toBe(0);
-      expect(maxDiff(w.view, ref.values)).toBeLessThanOrEqual(1e-13 * maxAbs(a));
+      expect(maxAbsDiff(w.view, ref.values)).toBeLessThanOrEqual(1e-13 * maxAbs(a));
       const vv = new Float64Array(n * n);
       for (let i = 0; i < n; i++) vv.set(v.view.subarray(i * ldv, i * ldv + n), i * n);
       expect(residual(a, n, w.toArray(), vv)).toBeLessThanOrEqual(TOL);
@@ -291,7 +268,7 @@ describe('eigh: random symmetric matrices', () => {
     const a = randomSymmetric(200, 11);
     const w = eighValues(k, a, 200);
     const { values } = eigh(k, a, 200);
-    expect(maxDiff(w, values) / maxAbs(a)).toBeLessThanOrEqual(1e-13);
+    expect(maxAbsDiff(w, values) / maxAbs(a)).toBeLessThanOrEqual(1e-13);
   });
 });
 
@@ -325,7 +302,7 @@ describe('eigh: degenerate spectra (crystal symmetry)', () => {
     for (const [c, sp] of [[6.1, 1e-14], [7.3, 1e-12], [-4.4, 1e-10], [8.8, 1e-9]]) {
       for (let i = 0; i < 4; i++) lam.push(c + i * sp * 10);
     }
-    const r = rng(5);
+    const r = xorshift32(5);
     while (lam.length < 96) lam.push(-9 + 19 * r());
     const { sub } = constructedCase(lam, 123, 1e-7);
     expect(sub).toBeLessThanOrEqual(1e-11);
@@ -410,7 +387,7 @@ describe('eigh: Kronecker-structured supercells (block-circulant force constants
     const exact: number[] = [];
     const mu = (m: number) => 2 - 2 * Math.cos((2 * Math.PI * m) / N);
     for (let p = 0; p < N; p++) for (let q = 0; q < N; q++) for (let r = 0; r < N; r++) for (const c of kappa) exact.push((mu(p) + mu(q) + mu(r)) * c);
-    const ev = maxDiff(values, sorted(exact)) / maxAbs(a);
+    const ev = maxAbsDiff(values, sorted(exact)) / maxAbs(a);
     note(0, 0, ev);
     expect(ev).toBeLessThanOrEqual(1e-13);
     expect(Math.abs(values[0]) + Math.abs(values[1]) + Math.abs(values[2])).toBeLessThanOrEqual(1e-13 * maxAbs(a));
@@ -423,7 +400,7 @@ describe('eigh: Kronecker-structured supercells (block-circulant force constants
     const { values } = solveChecked(a, n);
     const exact: number[] = [];
     for (let m = 0; m < N; m++) for (const c of kappa) exact.push((2 - 2 * Math.cos((2 * Math.PI * m) / N)) * c);
-    const ev = maxDiff(values, sorted(exact)) / maxAbs(a);
+    const ev = maxAbsDiff(values, sorted(exact)) / maxAbs(a);
     note(0, 0, ev);
     expect(ev).toBeLessThanOrEqual(1e-13);
   });
@@ -446,7 +423,7 @@ describe('eigh: special matrices', () => {
     const dv = Array.from({ length: n }, (_, i) => [3, -1, 2, -1, 3, 0][i % 6]);
     const a = tridiagDense(dv, new Array(n - 1).fill(0));
     const { values, vectors } = solveChecked(a, n);
-    expect(maxDiff(values, sorted(dv))).toBe(0);
+    expect(maxAbsDiff(values, sorted(dv))).toBe(0);
     // each vector is a unit vector on an index carrying its eigenvalue
     for (let j = 0; j < n; j++) {
       let s = 0;
@@ -463,10 +440,10 @@ describe('eigh: special matrices', () => {
     // reference values (close pairs 7e-14 and 6e-11 apart)
     const ref = [-1.1254415221199854, 9.210678647304919, 9.210678647361332, 10.746194182903322, 10.746194182903393];
     const got = [values[0], values[17], values[18], values[19], values[20]];
-    expect(maxDiff(got, ref)).toBeLessThanOrEqual(1e-13 * 10);
+    expect(maxAbsDiff(got, ref)).toBeLessThanOrEqual(1e-13 * 10);
     for (const method of ['dc', 'ql'] as const) {
       const t = tridiagonalEigh(k, dv, ev, method);
-      expect(maxDiff(t.values, values)).toBeLessThanOrEqual(1e-13 * 10);
+      expect(maxAbsDiff(t.values, values)).toBeLessThanOrEqual(1e-13 * 10);
       const r = residual(a, n, t.values, t.vectors);
       const o = orthogonality(t.vectors, n);
       note(r, o);
@@ -485,7 +462,7 @@ describe('eigh: special matrices', () => {
       const a = tridiagDense(dv, ev);
       for (const method of ['dc', 'ql'] as const) {
         const t = tridiagonalEigh(k, dv, ev, method);
-        const evErr = maxDiff(t.values, exact) / 2;
+        const evErr = maxAbsDiff(t.values, exact) / 2;
         note(0, 0, evErr);
         expect(evErr).toBeLessThanOrEqual(1e-13);
         const r = residual(a, n, t.values, t.vectors);
@@ -506,7 +483,7 @@ describe('eigh: special matrices', () => {
         expect(Math.abs(Math.abs(dotp) / Math.sqrt(nrm) - 1)).toBeLessThanOrEqual(1e-12);
       }
       const r = solveChecked(a, n);
-      expect(maxDiff(r.values, exact) / 2).toBeLessThanOrEqual(1e-13);
+      expect(maxAbsDiff(r.values, exact) / 2).toBeLessThanOrEqual(1e-13);
     });
   }
 });
@@ -514,7 +491,7 @@ describe('eigh: special matrices', () => {
 describe('tridiagonal solver: divide and conquer vs QL', () => {
   it('agree on a random tridiagonal (n = 400), and D&C really merges', () => {
     const n = 400;
-    const r = rng(17);
+    const r = xorshift32(17);
     const dv = Array.from({ length: n }, () => r() - 0.5);
     const ev = Array.from({ length: n - 1 }, () => r() - 0.5);
     const dc = tridiagonalEigh(k, dv, ev, 'dc');
@@ -522,7 +499,7 @@ describe('tridiagonal solver: divide and conquer vs QL', () => {
     expect(merges).toBeGreaterThan(0);
     const ql = tridiagonalEigh(k, dv, ev, 'ql');
     expect(k.fn<() => number>('tridiagEigLastMerges')()).toBe(0);
-    expect(maxDiff(dc.values, ql.values)).toBeLessThanOrEqual(1e-13);
+    expect(maxAbsDiff(dc.values, ql.values)).toBeLessThanOrEqual(1e-13);
     const a = tridiagDense(dv, ev);
     for (const t of [dc, ql]) {
       const res = residual(a, n, t.values, t.vectors);
@@ -546,9 +523,9 @@ describe('tridiagonal solver: divide and conquer vs QL', () => {
     expect(tridiagonalEigh(k, [], []).values.length).toBe(0);
     expect(Array.from(tridiagonalEigh(k, [4], []).values)).toEqual([4]);
     const t2 = tridiagonalEigh(k, [1, 1], [1]);
-    expect(maxDiff(t2.values, [0, 2])).toBeLessThanOrEqual(1e-15);
+    expect(maxAbsDiff(t2.values, [0, 2])).toBeLessThanOrEqual(1e-15);
     const t3 = tridiagonalEigh(k, [2, 2, 2], [-1, -1]);
-    expect(maxDiff(t3.values, [2 - Math.SQRT2, 2, 2 + Math.SQRT2])).toBeLessThanOrEqual(1e-15);
+    expect(maxAbsDiff(t3.values, [2 - Math.SQRT2, 2, 2 + Math.SQRT2])).toBeLessThanOrEqual(1e-15);
     const n = 120;
     const dv = Array.from({ length: n }, (_, i) => (i * 7) % 5);
     const ev = Array.from({ length: n - 1 }, (_, i) => (i % 30 === 29 ? 0 : 0.5));

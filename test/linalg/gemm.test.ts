@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { gemm, gemmBuffers } from '../../src/linalg/gemm.js';
 import { loadKernels } from '../../src/node/kernels.js';
 import type { Kernels } from '../../src/wasm/kernels.js';
+import { centered, xorshift32 } from '../helpers/random.js';
 
 const KC = 256;
 
@@ -17,17 +18,7 @@ beforeAll(async () => {
   k = await loadKernels(process.env.GEMM_WASM);
 });
 
-function rng(seed: number): () => number {
-  let s = (seed * 2654435761) >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 4294967296 - 0.5;
-  };
-}
+const rng = (seed: number) => centered(xorshift32((seed * 2654435761) >>> 0));
 
 function randomArray(n: number, seed: number): Float64Array {
   const r = rng(seed);

@@ -2,18 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { loadKernels } from '../../src/node/kernels.js';
 import { eighHermitian, hermitianEigenvector, interleave } from '../../src/linalg/hermitian.js';
 import { KernelError } from '../../src/wasm/kernels.js';
+import { frob } from '../helpers/arrays.js';
+import { centered, mulberry32 } from '../helpers/random.js';
 
 // ---- deterministic random numbers (tests only) ----
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
-  };
-}
+const rng = (seed: number) => centered(mulberry32(seed));
 
 // ---- interleaved complex n x n helpers (row-major) ----
 type C = Float64Array;
@@ -57,12 +50,6 @@ function cadjoint(a: C, n: number): C {
       c[2 * (j * n + i) + 1] = -a[2 * (i * n + j) + 1];
     }
   return c;
-}
-
-function frob(a: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * a[i];
-  return Math.sqrt(s);
 }
 
 /** Random unitary from Gram-Schmidt (twice) on random complex columns. */

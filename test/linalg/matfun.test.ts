@@ -10,43 +10,11 @@ import {
   uniformTranslations,
 } from '../../src/linalg/matfun.js';
 import { KernelError } from '../../src/wasm/kernels.js';
+import { diffNorm, eye, frob, matmul } from '../helpers/arrays.js';
+import { centered, mulberry32 } from '../helpers/random.js';
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
-  };
-}
+const rng = (seed: number) => centered(mulberry32(seed));
 
-function matmul(a: ArrayLike<number>, b: ArrayLike<number>, m: number, kk: number, n: number): Float64Array {
-  const c = new Float64Array(m * n);
-  for (let i = 0; i < m; i++)
-    for (let p = 0; p < kk; p++) {
-      const x = a[i * kk + p];
-      if (x === 0) continue;
-      for (let j = 0; j < n; j++) c[i * n + j] += x * b[p * n + j];
-    }
-  return c;
-}
-function frob(a: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * a[i];
-  return Math.sqrt(s);
-}
-function diffNorm(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2;
-  return Math.sqrt(s);
-}
-function eye(n: number): Float64Array {
-  const e = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) e[i * n + i] = 1;
-  return e;
-}
 function expectBitwiseSymmetric(a: Float64Array, n: number): void {
   let bad = 0;
   for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) if (!Object.is(a[i * n + j], a[j * n + i])) bad++;

@@ -1,18 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadKernels } from '../../src/node/kernels.js';
 import { NeighborList, neighborPairs } from '../../src/neighbors/neighbor-list.js';
-
-/** Small deterministic PRNG (mulberry32) so the random cells are reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../helpers/random.js';
 
 function det(m: ArrayLike<number>): number {
   return m[0] * (m[4] * m[8] - m[5] * m[7]) - m[1] * (m[3] * m[8] - m[5] * m[6]) + m[2] * (m[3] * m[7] - m[4] * m[6]);
@@ -75,7 +64,7 @@ describe('periodic neighbour list', async () => {
   for (const c of cases) {
     for (const full of [false, true]) {
       it(`${c.name}, ${full ? 'full' : 'half'} list equals brute force over images`, () => {
-        const r = rng(c.seed * 10 + (full ? 1 : 0));
+        const r = mulberry32(c.seed * 10 + (full ? 1 : 0));
         const cell = randomCell(r, c.lengths, c.skew);
         // fractional positions deliberately outside [0,1) too (the list must not care)
         const frac = Array.from({ length: 3 * c.n }, () => 3 * r() - 1);
@@ -106,7 +95,7 @@ describe('periodic neighbour list', async () => {
   }
 
   it('a half list has exactly half the entries of the full list', () => {
-    const r = rng(99);
+    const r = mulberry32(99);
     const cell = randomCell(r, [1, 6, 7], 0.6);
     const frac = Array.from({ length: 15 }, () => r());
     const half = neighborPairs(k, cell, frac, 5.0);
@@ -115,7 +104,7 @@ describe('periodic neighbour list', async () => {
   });
 
   it('Verlet skin: the list is reused for small moves and gives the same pairs as a fresh build', () => {
-    const r = rng(7);
+    const r = mulberry32(7);
     const cell = randomCell(r, [10, 11, 12], 0.5);
     const frac0 = Array.from({ length: 3 * 60 }, () => r());
     const nl = new NeighborList(k, { cutoff: 4.0, skin: 0.6, full: false });

@@ -12,6 +12,7 @@ import {
 import { makeSupercell } from '../../src/structure/supercell.js';
 import { Structure } from '../../src/structure/structure.js';
 import type { Kernels } from '../../src/wasm/kernels.js';
+import { maxAbsDiff } from '../helpers/arrays.js';
 
 let k: Kernels;
 beforeAll(async () => {
@@ -50,12 +51,6 @@ function springForceConstants(s: Structure, shells: { r: number; k: (a: string, 
           }
   return phi;
 }
-
-const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-};
 
 async function springCase(unit: Structure, n: number[], shells: { r: number; k: (a: string, b: string) => number }[]) {
   const sc = makeSupercell(unit, n);
@@ -175,7 +170,7 @@ describe('Lennard-Jones fcc argon and a two-species hexagonal Morse crystal', ()
   });
 
   it('a non-diagonal supercell matrix (fcc primitive → 2× conventional cube, 32 atoms) also folds exactly', async () => {
-    const unit = cases[0].fc!.unitCell;
+    const unit = cases[0].fc!.primitive;
     const M = [-2, 2, 2, 2, -2, 2, 2, 2, -2];
     const lj = { type: 'lennard-jones', pairs: [{ species: ['Ar', 'Ar'], epsilon: 0.0104, sigma: 3.4, cutoff: 8.5 }] };
     const fc = await computeForceConstants(builtinCalculator(k, lj), unit, M);
@@ -265,7 +260,7 @@ describe('Lennard-Jones fcc argon and a two-species hexagonal Morse crystal', ()
   });
 
   it('displacement plans: one +d for fcc, one +d per site for the hexagonal binary; amplitude honoured', () => {
-    const fcc = cases[0].fc!.unitCell, hex = cases[1].fc!.unitCell;
+    const fcc = cases[0].fc!.primitive, hex = cases[1].fc!.primitive;
     const p1 = planDisplacements(fcc, [3, 3, 3], { amplitude: 0.02 });
     expect(p1.displacements.length).toBe(1);
     expect(Math.hypot(...p1.displacements[0].vector)).toBeCloseTo(0.02, 14);

@@ -1,7 +1,6 @@
 // Agreement with ASE's relaxations at pressure (fixture from test/fixtures/scripts/relax_ase.py):
 // random low-symmetry argon cells, smooth Lennard-Jones, ASE's ExpCellFilter/UnitCellFilter with
 // scalar_pressure and BFGS/FIRE. Same start, same potential: the same enthalpy minimum.
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { builtinCalculator } from '../../src/calculators/builtin.js';
 import { loadKernels } from '../../src/node/kernels.js';
@@ -10,6 +9,7 @@ import type { Kernels } from '../../src/wasm/kernels.js';
 import { relax, relaxBatch } from '../../src/relax/index.js';
 import { Structure } from '../../src/structure/structure.js';
 import { EV_A3_TO_GPA } from '../fixtures/relax/helpers.js';
+import { readFixtureJson } from '../helpers/fixtures.js';
 
 interface Case {
   name: string;
@@ -23,7 +23,7 @@ interface Case {
   frac: number[];
   stress: number[];
 }
-const fixture = JSON.parse(readFileSync(new URL('../fixtures/relax/ase_relax.json', import.meta.url), 'utf8')) as { cases: Case[] };
+const fixture = readFixtureJson('relax/ase_relax.json') as { cases: Case[] };
 
 /** Sorted pair distances below 7 Å: independent of the cell's orientation and of the lattice-vector choice. */
 function distances(k: Kernels, s: Structure): number[] {

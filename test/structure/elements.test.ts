@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   atomicNumber,
@@ -11,9 +10,10 @@ import {
   normalizeSymbol,
   symbolOf,
 } from '../../src/structure/elements.js';
+import { readFixtureJson } from '../helpers/fixtures.js';
 
 // Reference: ase.data (ASE 3.22.1) dumped by test/fixtures/scripts/make_structure_fixtures.py.
-const ase = JSON.parse(readFileSync(new URL('../fixtures/structures/elements_ase.json', import.meta.url), 'utf8')) as {
+const ase = readFixtureJson('structures/elements_ase.json') as {
   elements: { Z: number; symbol: string; mass: number; covalent_radius: number }[];
 };
 

@@ -1,11 +1,11 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { det3, mul3 } from '../../src/structure/mat3.js';
 import { g6ToParameters, niggliReduce } from '../../src/structure/niggli.js';
+import { readFixtureJson } from '../helpers/fixtures.js';
 
 // Reference: ase.build.tools.niggli_reduce_cell (ASE 3.22), see test/fixtures/scripts/make_structure_fixtures.py.
 // ASE returns the reduced cell rotated to standard orientation and `op` with reduced ∝ opᵀ·input.
-const ref = JSON.parse(readFileSync(new URL('../fixtures/structures/niggli_ase.json', import.meta.url), 'utf8')) as {
+const ref = readFixtureJson('structures/niggli_ase.json') as {
   cases: { name: string; input: number[][]; reduced: number[][]; op: number[][] }[];
 };
 

@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { det3, inv3, mul3, vecMul3 } from '../../src/structure/mat3.js';
 import { Structure } from '../../src/structure/structure.js';
 import { makeSupercell, supercellLatticePoints } from '../../src/structure/supercell.js';
+import { readFixtureJson } from '../helpers/fixtures.js';
 
 // Reference: ASE 3.22 Atoms.repeat and ase.build.make_supercell (test/fixtures/scripts/make_structure_fixtures.py).
 interface AtomsJson {
@@ -11,7 +11,7 @@ interface AtomsJson {
   positions: number[][];
   scaled_positions: number[][];
 }
-const ref = JSON.parse(readFileSync(new URL('../fixtures/structures/supercell_ase.json', import.meta.url), 'utf8')) as {
+const ref = readFixtureJson('structures/supercell_ase.json') as {
   prim: AtomsJson;
   repeat: { n: number[]; atoms: AtomsJson };
   make_supercell: { P: number[][]; atoms: AtomsJson }[];

@@ -1,6 +1,5 @@
 // Symmetry detection with moyo against spglib (Debian python3-spglib) reference data in
 // test/fixtures/symmetry/spglib_reference.json (made by test/fixtures/scripts/symmetry_spglib.py).
-import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { loadMoyo } from '../../src/node/moyo.js';
 import { det3, inv3, mul3, transpose3 } from '../../src/structure/mat3.js';
@@ -14,6 +13,7 @@ import {
   SymmetryError,
   type SymmetryDataset,
 } from '../../src/symmetry/index.js';
+import { readFixtureJson } from '../helpers/fixtures.js';
 
 interface FxResult {
   symprec: number;
@@ -40,9 +40,7 @@ interface FxCase {
   frac: number[][];
   results: FxResult[];
 }
-const FX: { spglib_version: string; cases: FxCase[] } = JSON.parse(
-  readFileSync(new URL('../fixtures/symmetry/spglib_reference.json', import.meta.url), 'utf8'),
-);
+const FX: { spglib_version: string; cases: FxCase[] } = readFixtureJson('symmetry/spglib_reference.json');
 const structureOf = (c: FxCase) => new Structure({ cell: c.cell.flat(), species: c.species, frac: c.frac.flat() });
 
 // moyo and spglib may pick different (equally valid) origins among those allowed by the Euclidean

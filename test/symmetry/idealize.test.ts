@@ -1,11 +1,11 @@
 // symmetrizeStructure: idealise nearly symmetric structures (fixtures with 1e-4 Å noise, spglib
 // reference in test/fixtures/symmetry/spglib_reference.json).
-import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { loadMoyo } from '../../src/node/moyo.js';
 import { mul3, transpose3 } from '../../src/structure/mat3.js';
 import { Structure } from '../../src/structure/structure.js';
 import { analyzeSymmetry, cartesianRotations, symEig3, symFunc3, symmetrizeStructure } from '../../src/symmetry/index.js';
+import { readFixtureJson } from '../helpers/fixtures.js';
 
 interface FxCase {
   name: string;
@@ -14,7 +14,7 @@ interface FxCase {
   frac: number[][];
   results: { symprec: number; number: number; n_operations: number; std_lattice: number[][] }[];
 }
-const FX: { cases: FxCase[] } = JSON.parse(readFileSync(new URL('../fixtures/symmetry/spglib_reference.json', import.meta.url), 'utf8'));
+const FX: { cases: FxCase[] } = readFixtureJson('symmetry/spglib_reference.json');
 const byName = (n: string) => FX.cases.find((c) => c.name === n)!;
 const structureOf = (c: FxCase) => new Structure({ cell: c.cell.flat(), species: c.species, frac: c.frac.flat() });
 

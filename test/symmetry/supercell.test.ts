@@ -1,11 +1,11 @@
 // Supercell operations (physics.md 3.1): primitive operations + the N_q pure translations, against
 // spglib's operations and atom maps of the same supercells (fixtures) and against moyo run directly
 // on the supercell.
-import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { loadMoyo } from '../../src/node/moyo.js';
 import { Structure } from '../../src/structure/structure.js';
 import { analyzeSymmetry, sameOp, supercellOperations, supercellTranslations, type SymOp } from '../../src/symmetry/index.js';
+import { readFixtureJson } from '../helpers/fixtures.js';
 
 interface FxCase {
   name: string;
@@ -14,7 +14,7 @@ interface FxCase {
   frac: number[][];
   results: { n_operations: number; rotations?: number[][][]; translations?: number[][]; atom_maps?: number[][] }[];
 }
-const FX: { cases: FxCase[] } = JSON.parse(readFileSync(new URL('../fixtures/symmetry/spglib_reference.json', import.meta.url), 'utf8'));
+const FX: { cases: FxCase[] } = readFixtureJson('symmetry/spglib_reference.json');
 const byName = (n: string) => FX.cases.find((c) => c.name === n)!;
 const structureOf = (c: FxCase) => new Structure({ cell: c.cell.flat(), species: c.species, frac: c.frac.flat() });
 

@@ -1,12 +1,14 @@
 // Symmetrisers (physics.md 3.2) and the acoustic sum rule (3.3). Invariance is checked with spglib's
 // operations and atom maps from the fixtures (not with the code under test), and against quantities
 // that are symmetric by construction (a central pair potential evaluated on the ideal structure).
-import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { loadMoyo } from '../../src/node/moyo.js';
 import { inv3, mul3, transpose3 } from '../../src/structure/mat3.js';
 import { Structure } from '../../src/structure/structure.js';
 import { analyzeSymmetry, applyAcousticSumRule, isIdentityRotation, supercellOperations, Symmetrizer } from '../../src/symmetry/index.js';
+import { maxAbs, maxAbsDiff } from '../helpers/arrays.js';
+import { centered, mulberry32 } from '../helpers/random.js';
+import { readFixtureJson } from '../helpers/fixtures.js';
 
 interface FxCase {
   name: string;
@@ -15,36 +17,16 @@ interface FxCase {
   frac: number[][];
   results: { rotations?: number[][][]; translations?: number[][]; atom_maps?: number[][] }[];
 }
-const FX: { cases: FxCase[] } = JSON.parse(readFileSync(new URL('../fixtures/symmetry/spglib_reference.json', import.meta.url), 'utf8'));
+const FX: { cases: FxCase[] } = readFixtureJson('symmetry/spglib_reference.json');
 const byName = (n: string) => FX.cases.find((c) => c.name === n)!;
 const structureOf = (c: FxCase) => new Structure({ cell: c.cell.flat(), species: c.species, frac: c.frac.flat() });
 
 // --- independent helpers -------------------------------------------------------------------------
 
-function rng(seed: number) {
-  // mulberry32
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
-  };
-}
+const rng = (seed: number) => centered(mulberry32(seed));
 const randomArray = (n: number, seed: number) => {
   const r = rng(seed);
   return Float64Array.from({ length: n }, r);
-};
-const maxAbs = (a: ArrayLike<number>) => {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
-  return m;
-};
-const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
 };
 
 /** spglib operations of a fixture as Cartesian rotations (R = Aᵀ W A⁻ᵀ) with spglib's atom maps. */
@@ -185,8 +167,8 @@ describe('symmetrisers', () => {
     const ps = sym.forceConstants(phi);
     const scale = maxAbs(ps);
     const inv = fcInvarianceError(ps, n, ops) / scale;
-    const naive = maxDiff(ps, naiveFcSymmetrize(phi, n, ops)) / scale;
-    const idem = maxDiff(sym.forceConstants(ps), ps) / scale;
+    const naive = maxAbsDiff(ps, naiveFcSymmetrize(phi, n, ops)) / scale;
+    const idem = maxAbsDiff(sym.forceConstants(ps), ps) / scale;
     const tr = transposeError(ps, n3);
     expect(inv).toBeLessThan(1e-12);
     expect(naive).toBeLessThan(1e-12);
@@ -212,7 +194,7 @@ describe('symmetrisers', () => {
     const pa = applyAcousticSumRule(ps, n);
     const rs = rowSumError(pa, n) / scale;
     const invA = fcInvarianceError(pa, n, ops) / scale;
-    const idemA = maxDiff(applyAcousticSumRule(pa, n), pa) / scale;
+    const idemA = maxAbsDiff(applyAcousticSumRule(pa, n), pa) / scale;
     expect(rs).toBeLessThan(1e-12);
     expect(invA).toBeLessThan(1e-12);
     expect(idemA).toBeLessThan(1e-12);
@@ -224,17 +206,17 @@ describe('symmetrisers', () => {
       for (let i = 0; i < n3; i++) for (let k = 0; k < n3; k++) for (let j = 0; j < n3; j++) Z[i * n3 + j] += X[i * n3 + k] * Y[k * n3 + j];
       return Z;
     };
-    const explicit = maxDiff(mm(mm(P, ps), P), pa) / scale;
+    const explicit = maxAbsDiff(mm(mm(P, ps), P), pa) / scale;
     expect(explicit).toBeLessThan(1e-12);
     // forceConstants(..., { asr: true }) is the same as symmetrise then ASR
-    expect(maxDiff(sym.forceConstants(phi, { asr: true }), pa) / scale).toBeLessThan(1e-14);
+    expect(maxAbsDiff(sym.forceConstants(phi, { asr: true }), pa) / scale).toBeLessThan(1e-14);
 
     // a quantity symmetric by construction is left unchanged (and already obeys the ASR)
     const { phi: pp } = pairModel(s, 3.6);
     const ppScale = maxAbs(pp);
-    const unchanged = maxDiff(sym.forceConstants(pp), pp) / ppScale;
+    const unchanged = maxAbsDiff(sym.forceConstants(pp), pp) / ppScale;
     expect(unchanged).toBeLessThan(1e-12);
-    expect(maxDiff(applyAcousticSumRule(pp, n), pp) / ppScale).toBeLessThan(1e-12);
+    expect(maxAbsDiff(applyAcousticSumRule(pp, n), pp) / ppScale).toBeLessThan(1e-12);
     expect(fcInvarianceError(pp, n, ops) / ppScale).toBeLessThan(1e-12);
 
     report.push(
@@ -254,7 +236,7 @@ describe('symmetrisers', () => {
     const v = randomArray(3 * s.natoms, 11);
     const vs = sym.vector(v);
     const inv = vecInvarianceError(vs, ops) / maxAbs(vs);
-    const idem = maxDiff(sym.vector(vs), vs) / maxAbs(vs);
+    const idem = maxAbsDiff(sym.vector(vs), vs) / maxAbs(vs);
     expect(maxAbs(vs)).toBeGreaterThan(0.05); // polar group: symmetric vectors need not vanish
     expect(inv).toBeLessThan(1e-14);
     expect(idem).toBeLessThan(1e-14);
@@ -265,7 +247,7 @@ describe('symmetrisers', () => {
     }
     // pair-potential forces are symmetric by construction
     const { force } = pairModel(s, 3.6);
-    const fUnchanged = maxDiff(sym.vector(force), force) / maxAbs(force);
+    const fUnchanged = maxAbsDiff(sym.vector(force), force) / maxAbs(force);
     expect(maxAbs(force)).toBeGreaterThan(1e-3);
     expect(fUnchanged).toBeLessThan(1e-12);
 
@@ -282,7 +264,7 @@ describe('symmetrisers', () => {
     for (let k = 0; k < frac.length; k++) jump = Math.max(jump, Math.abs(fixed.frac[k] - frac[k]));
     expect(jump).toBeLessThan(0.1);
     // symmetrising again changes nothing
-    expect(maxDiff(sym.positions(fixed, s).frac, fixed.frac)).toBeLessThan(1e-15);
+    expect(maxAbsDiff(sym.positions(fixed, s).frac, fixed.frac)).toBeLessThan(1e-15);
     report.push(
       `vector R3m: invariance ${inv.toExponential(2)}, idempotence ${idem.toExponential(2)}, pair forces changed by ${fUnchanged.toExponential(2)}; ` +
         `positions with 0.02 displacements → space group ${back.number} at symprec 1e-8`,
@@ -300,10 +282,10 @@ describe('symmetrisers', () => {
       const ps = sym.forceConstants(phi, { asr: true });
       const scale = maxAbs(ps);
       const inv = fcInvarianceError(ps, n, ops) / scale;
-      const naive = maxDiff(sym.forceConstants(phi), naiveFcSymmetrize(phi, n, ops)) / scale;
-      const idem = maxDiff(sym.forceConstants(ps, { asr: true }), ps) / scale;
+      const naive = maxAbsDiff(sym.forceConstants(phi), naiveFcSymmetrize(phi, n, ops)) / scale;
+      const idem = maxAbsDiff(sym.forceConstants(ps, { asr: true }), ps) / scale;
       const { phi: pp } = pairModel(s, 3.6);
-      const unchanged = maxDiff(sym.forceConstants(pp, { asr: true }), pp) / maxAbs(pp);
+      const unchanged = maxAbsDiff(sym.forceConstants(pp, { asr: true }), pp) / maxAbs(pp);
       expect(inv, name).toBeLessThan(1e-12);
       expect(naive, name).toBeLessThan(1e-12);
       expect(idem, name).toBeLessThan(1e-12);
@@ -327,11 +309,11 @@ describe('symmetrisers', () => {
     const cub = structureOf(byName('H3S_Im-3m_conv'));
     const tc = Symmetrizer.of(cub, analyzeSymmetry(cub)).tensor(t);
     const p = (t[0] + t[4] + t[8]) / 3;
-    expect(maxDiff(tc, [p, 0, 0, 0, p, 0, 0, 0, p])).toBeLessThan(1e-15);
+    expect(maxAbsDiff(tc, [p, 0, 0, 0, p, 0, 0, 0, p])).toBeLessThan(1e-15);
     const hcp = structureOf(byName('Mg_hcp'));
     const th = Symmetrizer.of(hcp, analyzeSymmetry(hcp)).tensor(t);
     const q = (t[0] + t[4]) / 2;
-    expect(maxDiff(th, [q, 0, 0, 0, q, 0, 0, 0, t[8]])).toBeLessThan(1e-15);
+    expect(maxAbsDiff(th, [q, 0, 0, 0, q, 0, 0, 0, t[8]])).toBeLessThan(1e-15);
     report.push(`tensor: cubic → ${tc[0].toFixed(6)}·𝟙 (tr/3 = ${p.toFixed(6)}), hcp → diag(${th[0].toFixed(4)}, ${th[4].toFixed(4)}, ${th[8].toFixed(4)})`);
   });
 
@@ -372,7 +354,7 @@ describe('symmetrisers', () => {
     expect(transposeError(ps, n3)).toBe(0);
     // the symmetriser built from supercellOperations gives the same matrix
     const ps2 = new Symmetrizer(s.cell, sc).forceConstants(phi, { asr: true });
-    expect(maxDiff(ps2, ps) / scale).toBeLessThan(1e-13);
+    expect(maxAbsDiff(ps2, ps) / scale).toBeLessThan(1e-13);
     expect(maxAbs(vs)).toBeLessThan(1e-16);
     report.push(
       `256 atoms: analyse ${(t1 - t0).toFixed(0)} ms, Symmetrizer ${(t2 - t1).toFixed(0)} ms, Φ symmetrise ${(t3 - t2).toFixed(0)} ms, ` +

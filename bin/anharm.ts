@@ -7,6 +7,7 @@ import { UserError } from '../src/cli/errors.js';
 import { registerConvert } from '../src/cli/convert.js';
 import { registerRelax } from '../src/cli/relax.js';
 import { registerPhonons } from '../src/cli/phonons.js';
+import { registerSscha } from '../src/cli/sscha.js';
 // Each stage registers its own subcommand from src/cli/<stage>.ts (one import + one call here).
 
 const program = new Command();
@@ -30,6 +31,7 @@ program
 registerConvert(program);
 registerRelax(program);
 registerPhonons(program);
+registerSscha(program);
 
 async function main(): Promise<void> {
   try {

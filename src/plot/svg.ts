@@ -122,6 +122,10 @@ export function linePlot(o: LinePlotOptions): string {
   if (o.xLabel) out.push(`<text x="${p(m.l + pw / 2)}" y="${H - 12}" text-anchor="middle">${escapeXml(o.xLabel)}</text>`);
   if (o.yLabel) out.push(`<text x="18" y="${p(m.t + ph / 2)}" text-anchor="middle" transform="rotate(-90 18 ${p(m.t + ph / 2)})">${escapeXml(o.yLabel)}</text>`);
   const legend = o.series.map((s, k) => ({ s, k })).filter(({ s }) => s.label);
+  if (legend.length) {
+    // An opaque box so the labels stay readable over the curves.
+    out.push(`<rect x="${m.l + pw - 216}" y="${m.t + 4}" width="210" height="${18 * legend.length + 6}" fill="white" fill-opacity="0.85" stroke="#bbb"/>`);
+  }
   legend.forEach(({ s, k }, i) => {
     const y = m.t + 16 + 18 * i;
     const color = s.color ?? PALETTE[k % PALETTE.length];

@@ -4,3 +4,4 @@ export * from './ensemble.js';
 export * from './averages.js';
 export * from './minimize.js';
 export * from './run.js';
+export * from './variable-cell.js';

@@ -11,7 +11,7 @@ import { supercellOperations, type OperationSet } from '../symmetry/operations.j
 import { Symmetrizer } from '../symmetry/symmetrize.js';
 import type { Kernels } from '../wasm/kernels.js';
 import { EnsembleWorkspace, type Averages, type SschaSymmetry } from './averages.js';
-import { evaluatePopulation, samplePopulation, type Population } from './ensemble.js';
+import { evaluatePopulation, samplePopulation, type Population, type SampleInput } from './ensemble.js';
 import { minimizePopulation, projectCentroids, projectPhi, type MinimizeOptions, type Representation, type StepRecord, type StopReason } from './minimize.js';
 import { ModeSet, SschaError, componentMasses } from './modes.js';
 
@@ -61,8 +61,21 @@ export interface SschaOptions {
   minimize?: Omit<MinimizeOptions, 'onStep' | 'reference'>;
   /** Every accepted minimisation step. */
   onStep?: (progress: SschaProgress, averages: Averages) => void;
-  /** A population was sampled / fully evaluated (for persistence). */
+  /** A population was sampled / fully evaluated (for persistence). Resumed populations are not announced as 'sampled' again. */
   onPopulation?: (pop: Population, stage: 'sampled' | 'evaluated') => void;
+  /** After every engine batch of a population: persist each configuration as it arrives (pop.evaluated counts them). */
+  onEvaluated?: (pop: Population) => void;
+  /** After each population's minimisation: the (R, Φ) the run continues from, with λ and the representation. */
+  onMinimized?: (state: SschaState) => void;
+  /**
+   * Populations saved by an interrupted run with the same inputs (src/sscha/persistence.ts), in order;
+   * the last may be partly evaluated. Population p is used instead of a new sample when its
+   * generating (R₀, Φ₀, T₀), seed and size are bitwise those this run reaches, and its ξ and positions
+   * are checked against a regeneration from seed + stream; its results are kept and only the missing
+   * configurations are evaluated. The minimisation is replayed (deterministic), so the final numbers
+   * are bit-identical to an uninterrupted run.
+   */
+  resume?: readonly Population[];
   signal?: AbortSignal;
 }
 
@@ -94,12 +107,55 @@ export interface SschaResult {
   populationReasons: (StopReason | 'converged-unconfirmed')[];
 }
 
+/** State after a population's minimisation (SschaOptions.onMinimized). */
+export interface SschaState {
+  population: number;
+  R: Float64Array;
+  phi: Float64Array;
+  lambda: number;
+  representation: Representation;
+  reason: StopReason | 'converged-unconfirmed';
+  converged: boolean;
+}
+
 /** Partial state attached to errors thrown by runSscha (results computed so far are kept). */
 export interface SschaPartial {
   populations: Population[];
   history: StepRecord[];
   R: Float64Array;
   phi: Float64Array;
+}
+
+function sameBits(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
+  return true;
+}
+
+/**
+ * A saved population in place of sampling population `input.index` (SschaOptions.resume): its
+ * generating parameters must be bitwise `input`'s, and ξ and the positions must equal a regeneration
+ * from seed + stream. Returns a copy with the saved results.
+ */
+export function resumedPopulation(k: Kernels, saved: Population, input: SampleInput): Population {
+  const p = input.index;
+  const what = (x: string) => new SschaError(`saved population ${p} ${x}: the saved run had different inputs or options (start it in a new folder)`);
+  if (saved.index !== p || saved.stream !== p) throw what(`has index ${saved.index}`);
+  const fresh = samplePopulation(k, input);
+  if (saved.seed !== fresh.seed) throw what(`has seed ${saved.seed}, this run ${fresh.seed}`);
+  if (saved.nConfigs !== input.nConfigs) throw what(`has ${saved.nConfigs} configurations, this run ${input.nConfigs}`);
+  if (!Object.is(saved.temperature, input.temperature)) throw what(`was drawn at T = ${saved.temperature} K, this run ${input.temperature} K`);
+  if (!sameBits(saved.centroids, input.centroids) || !sameBits(saved.phi, input.phi)) throw what('was drawn from other (R, Φ) than this run reaches');
+  if (!sameBits(fresh.xi, saved.xi)) throw what('has ξ that differ from their regeneration from seed and stream');
+  if (!sameBits(fresh.positions, saved.positions)) throw what('has positions that differ from their regeneration');
+  return {
+    ...fresh,
+    energies: Float64Array.from(saved.energies),
+    forces: Float64Array.from(saved.forces),
+    stresses: saved.stresses ? Float64Array.from(saved.stresses) : null,
+    evaluated: saved.evaluated,
+    engine: saved.engine,
+  };
 }
 
 function isSupercell(s: Supercell | Structure): s is Supercell {
@@ -158,11 +214,14 @@ export async function runSscha(opts: SschaOptions): Promise<SschaResult> {
     throw e;
   };
   for (let p = 0; p < maxPop; p++) {
-    const pop = samplePopulation(k, { structure, centroids: R, phi, temperature: T, nConfigs: opts.nConfigs, seed: opts.seed, index: p, nTranslations: nt });
+    const input: SampleInput = { structure, centroids: R, phi, temperature: T, nConfigs: opts.nConfigs, seed: opts.seed, index: p, nTranslations: nt };
+    const saved = opts.resume?.[p];
+    const pop = saved ? resumedPopulation(k, saved, input) : samplePopulation(k, input);
     populations.push(pop);
-    opts.onPopulation?.(pop, 'sampled');
+    if (!saved) opts.onPopulation?.(pop, 'sampled');
     try {
-      await evaluatePopulation(pop, opts.calculator, structure, { stress: opts.stress, batchSize: opts.batchSize, signal: opts.signal });
+      const onEvaluated = opts.onEvaluated;
+      await evaluatePopulation(pop, opts.calculator, structure, { stress: opts.stress, batchSize: opts.batchSize, signal: opts.signal, onProgress: onEvaluated && (() => onEvaluated(pop)) });
     } catch (e) {
       if (e instanceof CalculatorError) fail(e);
       throw e;
@@ -196,11 +255,16 @@ export async function runSscha(opts: SschaOptions): Promise<SschaResult> {
     } finally {
       ws.free();
     }
+    let final = false;
     if (last!.converged) {
-      if (last!.averages.nEff / last!.averages.nConfigs >= confirmNEff) break;
-      last!.converged = false;
-      populationReasons[populationReasons.length - 1] = 'converged-unconfirmed';
+      if (last!.averages.nEff / last!.averages.nConfigs >= confirmNEff) final = true;
+      else {
+        last!.converged = false;
+        populationReasons[populationReasons.length - 1] = 'converged-unconfirmed';
+      }
     }
+    opts.onMinimized?.({ population: p, R, phi, lambda, representation: rep, reason: populationReasons[populationReasons.length - 1], converged: last!.converged });
+    if (final) break;
   }
   const a = last!.averages;
   return {

@@ -1,7 +1,10 @@
 // SSCHA ensemble averages at the current (R, Φ, T) (physics.md 5.3–5.6, 5.10; docs/sscha.md).
 //
-//   ssAverages(nc, n3, m, exact, volume, ptrs): i32
+//   ssAverages(nc, n3, m, exact, volume, ptrs, paired): i32
 //   `ptrs` is a table of byte addresses (u32, slot numbers below); every array is row-major f64.
+//   paired != 0: configurations 2k and 2k+1 are an antithetic pair (ξ and −ξ, physics.md 5.2) and
+//   every error is computed over the nc/2 pairs (see "Errors" below); paired = 0 (odd nc, or a
+//   population that is not made of pairs): per configuration.
 //   Inputs
 //     X  (nc x n3)  positions x_i (Cartesian Å)          R  (n3)       centroids
 //     MASS (n3)     per-component masses (amu)            POLAR (m x n3) e_μ (rows)
@@ -11,7 +14,7 @@
 //     F  (nc x n3)  forces f_i                             S (nc x 9)   stresses σ_i, or 0 (none)
 //   Workspace (all overwritten; contents afterwards are documented because the free-energy
 //   Hessian reuses them)
-//     U  (nc x n3)  afterwards δf_i ∘ δf_i (scratch)      Y (nc x m)   y_iμ in the current modes
+//     U  (nc x n3)  scratch afterwards                     Y (nc x m)   y_iμ in the current modes
 //     DF (nc x n3)  δf_i = f_i + Φ u_i                     WK (nc x m)  scratch
 //     B  (m x n3)   afterwards B∘B, with B_μa = √m_a e_μa / A_μ
 //     Z  (m x n3)   ⟨y_μ δf_b⟩                              Z1 (m x n3) afterwards err²(⟨y_μ δf_b⟩)
@@ -21,16 +24,23 @@
 //     W (nc)        weights w_i, max-normalised (all exactly 1 when exact != 0: the current
 //                   parameters are the generating ones)
 //     SCAL (16)     0 Σw, 1 Σw², 2 N_eff = (Σw)²/Σw², 3 ⟨δV⟩, 4 err⟨δV⟩, 5 max ln w (before the
-//                   shift), 6 Σ_μ ln(A⁽⁰⁾_μ/A_μ), 7 ⟨V_h⟩, 8 min w
+//                   shift), 6 Σ_μ ln(A⁽⁰⁾_μ/A_μ), 7 ⟨V_h⟩, 8 min w, 9 number of independent units
+//                   the errors were computed over (nc/2 pairs, or nc)
 //     GR, GRERR (n3)  g_R = −⟨δf⟩ and its element-wise error
 //     G, GERR (n3 x n3)  G = sym(Bᵀ Z) = sym(M^{1/2} Σ_μ e_μ (1/A_μ) ⟨y_μ δfᵀ⟩) and its element-wise
 //                   error: variances propagated through Bᵀ, then err(sym)_ab = ½(err_ab + err_ba)
 //     ION, IONERR (9)  ionic pressure (1/Ω)[Σ_a (ΦC)_{aα,aβ} − ⟨Σ_a δf_aα u_aβ⟩] (eV/Å³); the harmonic
 //                   part Σ_μ A²_μ ω²_μ Σ_a e_μ,aα e_μ,aβ is analytic, only the δf part is sampled
-//     P, PERR (9)   total pressure tensor ⟨−σ⟩ + ionic (only when S != 0), error from the per-
-//                   configuration combination (correlations included)
-//   Weighted averages ⟨O⟩ = Σ w O / Σ w; errors err² = Σ_i w_i² (O_i − ⟨O⟩)² / (Σw)²
-//   (= (1/N) mean(w²(O − ⟨O⟩)²)/w̄², physics.md 5.4).
+//     P, PERR (9)   total pressure tensor ⟨−σ⟩ + ionic (only when S != 0), error of the combined
+//                   per-configuration value −σ_i − TQ_i/Ω (correlation of the two terms included)
+//   Weighted averages ⟨O⟩ = Σ w O / Σ w.
+//   Errors: the two members of an antithetic pair are not independent (quantities odd in u are
+//   anti-correlated, even ones positively correlated), so the independent units are the pairs.
+//   With r_k = Σ_{i∈k} w_i O_i, s_k = Σ_{i∈k} w_i, R_k = r_k/s_k the ratio estimator over the K =
+//   nc/2 pairs (physics.md 5.4, second form, applied to pair sums) gives
+//     err² = (1/K) mean_k(s_k²(R_k − ⟨O⟩)²)/s̄² = Σ_k (Σ_{i∈k} w_i(O_i − ⟨O⟩))² / (Σw)²,
+//   i.e. the per-configuration formula Σ_i w_i²(O_i − ⟨O⟩)²/(Σw)² with the centred weighted terms
+//   of the two pair members added before squaring. paired = 0: units are single configurations.
 //   Status: 0 ok, 1 NaN/Inf in energies, forces or stresses, 4 bad argument.
 import { dgemm } from "../linalg/gemm";
 import { finiteVec } from "../linalg/common";
@@ -79,8 +89,12 @@ export const SA_SLOTS: i32 = 32;
   return <usize>load<u32>(t + (<usize>slot << 2));
 }
 
-export function ssAverages(nc: i32, n3: i32, m: i32, exact: i32, volume: f64, t: usize): i32 {
+export function ssAverages(nc: i32, n3: i32, m: i32, exact: i32, volume: f64, t: usize, paired: i32): i32 {
   if (nc <= 0 || n3 <= 0 || m <= 0 || m > n3 || !(volume > 0)) return 4;
+  if (paired != 0 && (nc & 1) != 0) return 4;
+  // error units: pairs (2k, 2k+1) (us = 2) or single configurations (us = 1)
+  const us: i32 = paired != 0 ? 2 : 1;
+  const nk: i32 = nc / us;
   const X = ptr(t, SA_X), R = ptr(t, SA_R), MASS = ptr(t, SA_MASS), POLAR = ptr(t, SA_POLAR);
   const AMP = ptr(t, SA_AMP), AMP0 = ptr(t, SA_AMP0), OMEGA2 = ptr(t, SA_OMEGA2), PHI = ptr(t, SA_PHI);
   const XI = ptr(t, SA_XI), E = ptr(t, SA_E), F = ptr(t, SA_F), S = ptr(t, SA_S);
@@ -153,8 +167,9 @@ export function ssAverages(nc: i32, n3: i32, m: i32, exact: i32, volume: f64, t:
   for (let i = 0; i < nc; i++) dvm += ld(W, i) * ld(DV, i);
   dvm *= isw;
   let dve: f64 = 0;
-  for (let i = 0; i < nc; i++) {
-    const d = ld(W, i) * (ld(DV, i) - dvm);
+  for (let i = 0; i < nc; i += us) {
+    let d = ld(W, i) * (ld(DV, i) - dvm);
+    if (us == 2) d += ld(W, i + 1) * (ld(DV, i + 1) - dvm);
     dve += d * d;
   }
   dve = Math.sqrt(dve * isw2);
@@ -184,8 +199,9 @@ export function ssAverages(nc: i32, n3: i32, m: i32, exact: i32, volume: f64, t:
     for (let i = 0; i < nc; i++) mq += ld(W, i) * ld(TQ, 9 * i + k);
     mq *= isw;
     let eq: f64 = 0;
-    for (let i = 0; i < nc; i++) {
-      const d = ld(W, i) * (ld(TQ, 9 * i + k) - mq);
+    for (let i = 0; i < nc; i += us) {
+      let d = ld(W, i) * (ld(TQ, 9 * i + k) - mq);
+      if (us == 2) d += ld(W, i + 1) * (ld(TQ, 9 * i + 9 + k) - mq);
       eq += d * d;
     }
     st(ION, k, (h - mq) * iv);
@@ -195,8 +211,9 @@ export function ssAverages(nc: i32, n3: i32, m: i32, exact: i32, volume: f64, t:
       for (let i = 0; i < nc; i++) mp += ld(W, i) * (-ld(S, 9 * i + k) - ld(TQ, 9 * i + k) * iv);
       mp *= isw;
       let ep: f64 = 0;
-      for (let i = 0; i < nc; i++) {
-        const d = ld(W, i) * (-ld(S, 9 * i + k) - ld(TQ, 9 * i + k) * iv - mp);
+      for (let i = 0; i < nc; i += us) {
+        let d = ld(W, i) * (-ld(S, 9 * i + k) - ld(TQ, 9 * i + k) * iv - mp);
+        if (us == 2) d += ld(W, i + 1) * (-ld(S, 9 * i + 9 + k) - ld(TQ, 9 * i + 9 + k) * iv - mp);
         ep += d * d;
       }
       st(P, k, mp + h * iv);
@@ -212,11 +229,22 @@ export function ssAverages(nc: i32, n3: i32, m: i32, exact: i32, volume: f64, t:
   }
   for (let a = 0; a < n3; a++) st(GR, a, ld(GR, a) * isw);
   for (let a = 0; a < n3; a++) st(GRERR, a, 0);
-  for (let i = 0; i < nc; i++) {
-    const w = ld(W, i), fr = DF + (<usize>(i * n3) << 3);
-    for (let a = 0; a < n3; a++) {
-      const d = w * (ld(fr, a) - ld(GR, a));
-      st(GRERR, a, ld(GRERR, a) + d * d);
+  if (us == 2) {
+    for (let i = 0; i < nc; i += 2) {
+      const w = ld(W, i), w1 = ld(W, i + 1), fr = DF + (<usize>(i * n3) << 3), fr1 = DF + (<usize>((i + 1) * n3) << 3);
+      for (let a = 0; a < n3; a++) {
+        const g = ld(GR, a);
+        const d = w * (ld(fr, a) - g) + w1 * (ld(fr1, a) - g);
+        st(GRERR, a, ld(GRERR, a) + d * d);
+      }
+    }
+  } else {
+    for (let i = 0; i < nc; i++) {
+      const w = ld(W, i), fr = DF + (<usize>(i * n3) << 3);
+      for (let a = 0; a < n3; a++) {
+        const d = w * (ld(fr, a) - ld(GR, a));
+        st(GRERR, a, ld(GRERR, a) + d * d);
+      }
     }
   }
   for (let a = 0; a < n3; a++) {
@@ -224,29 +252,78 @@ export function ssAverages(nc: i32, n3: i32, m: i32, exact: i32, volume: f64, t:
     st(GRERR, a, Math.sqrt(ld(GRERR, a) * isw2));
   }
 
-  // 7. Z = ⟨y δfᵀ⟩ and its element-wise error:
-  //    Σ_i w_i²(y δf − Z)² = Σ w² y² δf² − 2 Z Σ w² y δf + Z² Σ w²   (three GEMMs over the ensemble)
+  // 7. Z = ⟨y δfᵀ⟩ and its element-wise error. With P_k = Σ_{i∈k} w_i y_i δf_iᵀ (units k) and
+  //    s_k = Σ_{i∈k} w_i:  Σ_k (P_k − Z s_k)² = Σ_k P_k² − 2 Z Σ_k s_k P_k + Z² Σ_k s_k²,
+  //    every sum a GEMM over the ensemble (element-wise squares of rows), never a K×m×n3 array.
   for (let i = 0; i < nc; i++) {
     const w = ld(W, i);
     for (let mu = 0; mu < m; mu++) st(WK, i * m + mu, w * ld(Y, i * m + mu));
   }
   dgemm(1, 0, m, n3, nc, isw, WK, m, DF, n3, 0.0, Z, n3);
-  for (let i = 0; i < nc; i++) {
-    const w = ld(W, i);
-    for (let mu = 0; mu < m; mu++) st(WK, i * m + mu, w * ld(WK, i * m + mu));
+  let ss2: f64 = 0; // Σ_k s_k²
+  if (us == 1) {
+    // single configurations: Σ w² y δf, Σ w² y² δf², Σ w²
+    for (let i = 0; i < nc; i++) {
+      const w = ld(W, i);
+      for (let mu = 0; mu < m; mu++) st(WK, i * m + mu, w * ld(WK, i * m + mu));
+    }
+    dgemm(1, 0, m, n3, nc, 1.0, WK, m, DF, n3, 0.0, Z1, n3);
+    for (let i = 0; i < nc; i++) {
+      for (let mu = 0; mu < m; mu++) st(WK, i * m + mu, ld(WK, i * m + mu) * ld(Y, i * m + mu));
+    }
+    for (let q = 0; q < nn; q++) {
+      const d = ld(DF, q);
+      st(U, q, d * d);
+    }
+    dgemm(1, 0, m, n3, nc, 1.0, WK, m, U, n3, 0.0, Z2, n3);
+    ss2 = sw2;
+  } else {
+    // pairs (a, b) = (2k, 2k+1), p = w y, q = δf: P_k = p_a q_aᵀ + p_b q_bᵀ (element-wise in μ, b)
+    //   = ½(σ Σ + δ Δ) with σ = p_a + p_b, δ = p_a − p_b, Σ = q_a + q_b, Δ = q_a − q_b, so
+    //   P_k² = ¼(σ²Σ² + δ²Δ²) + ½ σδ ΣΔ. For a quantity odd (even) in u the pair sums σΣ
+    //   (differences δΔ) vanish term by term: no cancellation between large GEMM results.
+    const kk = nc >> 1;
+    // Σ_k s_k P_k: rows s_k w_i y_i
+    for (let i = 0; i < nc; i++) {
+      const sk = ld(W, i & ~1) + ld(W, i | 1);
+      ss2 += (i & 1) == 0 ? sk * sk : 0.0;
+      for (let mu = 0; mu < m; mu++) st(WK, i * m + mu, sk * ld(WK, i * m + mu));
+    }
+    dgemm(1, 0, m, n3, nc, 1.0, WK, m, DF, n3, 0.0, Z1, n3);
+    // cross term ½ Σ_k (σδ)(ΣΔ) over K rows: σδ = p_a² − p_b², ΣΔ = q_a² − q_b²
+    for (let p = 0; p < kk; p++) {
+      const a = 2 * p, wa = ld(W, a), wb = ld(W, a + 1);
+      for (let mu = 0; mu < m; mu++) {
+        const pa = wa * ld(Y, a * m + mu), pb = wb * ld(Y, (a + 1) * m + mu);
+        st(WK, p * m + mu, (pa + pb) * (pa - pb));
+      }
+      for (let b = 0; b < n3; b++) {
+        const qa = ld(DF, a * n3 + b), qb = ld(DF, (a + 1) * n3 + b);
+        st(U, p * n3 + b, (qa + qb) * (qa - qb));
+      }
+    }
+    dgemm(1, 0, m, n3, kk, 0.5, WK, m, U, n3, 0.0, Z2, n3);
+    // ¼ Σ_k (σ²Σ² + δ²Δ²) as one GEMM over 2K rows: rows k = σ_k², Σ_k²; rows K + k = δ_k², Δ_k²
+    for (let p = 0; p < kk; p++) {
+      const a = 2 * p, wa = ld(W, a), wb = ld(W, a + 1);
+      for (let mu = 0; mu < m; mu++) {
+        const pa = wa * ld(Y, a * m + mu), pb = wb * ld(Y, (a + 1) * m + mu);
+        const sg = pa + pb, dl = pa - pb;
+        st(WK, p * m + mu, sg * sg);
+        st(WK, (kk + p) * m + mu, dl * dl);
+      }
+      for (let b = 0; b < n3; b++) {
+        const qa = ld(DF, a * n3 + b), qb = ld(DF, (a + 1) * n3 + b);
+        const sg = qa + qb, dl = qa - qb;
+        st(U, p * n3 + b, sg * sg);
+        st(U, (kk + p) * n3 + b, dl * dl);
+      }
+    }
+    dgemm(1, 0, m, n3, nc, 0.25, WK, m, U, n3, 1.0, Z2, n3);
   }
-  dgemm(1, 0, m, n3, nc, 1.0, WK, m, DF, n3, 0.0, Z1, n3);
-  for (let i = 0; i < nc; i++) {
-    for (let mu = 0; mu < m; mu++) st(WK, i * m + mu, ld(WK, i * m + mu) * ld(Y, i * m + mu));
-  }
-  for (let q = 0; q < nn; q++) {
-    const d = ld(DF, q);
-    st(U, q, d * d);
-  }
-  dgemm(1, 0, m, n3, nc, 1.0, WK, m, U, n3, 0.0, Z2, n3);
   for (let q = 0; q < m * n3; q++) {
     const z = ld(Z, q);
-    const v = (ld(Z2, q) - 2.0 * z * ld(Z1, q) + z * z * sw2) * isw2;
+    const v = (ld(Z2, q) - 2.0 * z * ld(Z1, q) + z * z * ss2) * isw2;
     st(Z1, q, v > 0 ? v : 0.0);
   }
 
@@ -278,5 +355,6 @@ export function ssAverages(nc: i32, n3: i32, m: i32, exact: i32, volume: f64, t:
   st(SCAL, 6, lnPref);
   st(SCAL, 7, vh);
   st(SCAL, 8, wmin);
+  st(SCAL, 9, <f64>nk);
   return 0;
 }

@@ -11,8 +11,14 @@
 // on a terminal (stderr); --json: JSON lines on stdout (events) and the result object last.
 //
 // --pressure P runs the variable-cell driver of src/sscha/variable-cell.ts (one cell step per
-// population; its populations are saved as they are evaluated, but it cannot be resumed yet) and
-// reports G = F + PΩ and the relaxed cell; the Hessian is then taken in the final cell.
+// population) and reports G = F + PΩ and the relaxed cell; the Hessian is then taken in the final cell.
+// Its populations (with their strain), results, cell history (cells.jsonl) and (cell, R, Φ) state are
+// saved as they are computed, and it resumes like a fixed-cell run (runSschaVariableCellWithStore).
+//
+// Results also in the Quantum ESPRESSO / python-sscha format: the final auxiliary Φ as the
+// dynamical-matrix set sscha.dyn0…N and the free-energy Hessian as hessian.dyn0…N (src/io/qe-dyn.ts;
+// Φ(q) written with 16 significant digits) in the run folder, in the final cell; skipped with a note
+// in result.json ("qeDyn") when the supercell is not diagonal.
 //
 // Exit codes: 0 done (converged or not: see "converged"), 1 engine failure (what was saved and how to
 // resume is printed), 2 a user mistake (one line).
@@ -26,19 +32,20 @@ import { basename, join } from 'node:path';
 import type { Command } from 'commander';
 import { PotentialError, loadPotential } from '../calculators/builtin.js';
 import { CalculatorError, type CalcOptions, type CalcResult, type Calculator } from '../calculators/calculator.js';
-import { dynSetToRealSpace } from '../io/qe-dyn.js';
+import { dynSetFromRealSpace, dynSetToRealSpace, writeQeDynSet } from '../io/qe-dyn.js';
 import { loadKernels } from '../node/kernels.js';
 import { loadMoyo } from '../node/moyo.js';
 import { readStructureFile } from '../node/files.js';
 import { openSschaRunDir } from '../node/sscha-store.js';
 import { computeForceConstants, PhononError, standardBandPath, type BandPath } from '../phonons/index.js';
+import { ForceConstants } from '../phonons/force-constants-model.js';
 import { TAU_INV_TO_CM } from '../phonons/units.js';
 import { auxiliaryModes, positiveDefiniteStart, SschaError, type SschaPartial, type SschaResult, type SschaSymmetry, type StepRecord } from '../sscha/index.js';
 import { evaluatePopulation, samplePopulation, type Population } from '../sscha/ensemble.js';
-import { FINAL_STREAM, runSschaWithStore, MemoryStorage, SschaRunStore } from '../sscha/persistence.js';
+import { FINAL_STREAM, runSschaVariableCellWithStore, runSschaWithStore, MemoryStorage, SschaRunStore } from '../sscha/persistence.js';
 import { resumedPopulation } from '../sscha/run.js';
 import {
-  dispersionSvg, freeEnergySvg, gradientSvg, lowestWavenumber, phononSet, phononSetReport, pressureReport, roundArray, sschaHessian, tensor3, type PhononSet,
+  dispersionSvg, freeEnergySvg, gradientSvg, lowestWavenumber, phononSet, phononSetReport, pressureReport, qeDynTexts, roundArray, sschaHessian, tensor3, type PhononSet,
 } from '../sscha/report.js';
 import { StructureError, type Structure } from '../structure/structure.js';
 import { makeSupercell, type Supercell } from '../structure/supercell.js';
@@ -46,7 +53,7 @@ import { analyzeSymmetry } from '../symmetry/analyze.js';
 import { SymmetryError } from '../symmetry/moyo.js';
 import { supercellOperations } from '../symmetry/operations.js';
 import { Symmetrizer } from '../symmetry/symmetrize.js';
-import type { VariableCellOptions, VariableCellPartial, VariableCellResult } from '../sscha/variable-cell.js';
+import { VariableCellError, type VariableCellPartial, type VariableCellResult } from '../sscha/variable-cell.js';
 import { readQeDynSetFiles } from './convert.js';
 import { intOption, seedOption, UserError } from './errors.js';
 
@@ -129,22 +136,6 @@ class CountingCalculator implements Calculator {
   }
 }
 
-/**
- * The variable-cell (NPT) driver of src/sscha/variable-cell.ts, when this build has one; null
- * otherwise. Loaded by a computed specifier so that the build does not depend on it.
- */
-type VariableCellDriver = (opts: VariableCellOptions) => Promise<VariableCellResult>;
-async function variableCellDriver(): Promise<VariableCellDriver | null> {
-  const spec = new URL('../sscha/variable-cell.js', import.meta.url);
-  try {
-    const m = (await import(spec.href)) as Record<string, unknown>;
-    const f = typeof m.runSschaVariableCell === 'function' ? m.runSschaVariableCell : undefined;
-    return f ? (f as VariableCellDriver) : null;
-  } catch {
-    return null;
-  }
-}
-
 interface Manifest {
   format: string;
   version: number;
@@ -194,14 +185,7 @@ export async function runSschaCli(file: string, o: SschaCliOptions): Promise<Ssc
   const symprec = numberOption('--symprec', o.symprec, { positive: true });
   const batch = intOption('--batch', o.batch, 1, 1_000_000);
   const points = intOption('--points', o.points, 2, 10000);
-  let pressure: number | null = null;
-  let driver: VariableCellDriver | null = null;
-  if (o.pressure !== undefined) {
-    pressure = numberOption('--pressure', o.pressure);
-    driver = await variableCellDriver();
-    if (!driver)
-      throw new UserError('option --pressure: variable-cell (NPT) SSCHA is not available in this build (src/sscha/variable-cell.ts); run at the fixed input cell without --pressure');
-  }
+  const pressure: number | null = o.pressure !== undefined ? numberOption('--pressure', o.pressure) : null;
   if (!existsSync(file)) throw new UserError(`${file}: no such file`);
   if (!existsSync(o.potential)) throw new UserError(`${o.potential}: no such file`);
   const delayMs = Number(process.env.ANHARM_SSCHA_EVAL_DELAY_MS ?? 0) || 0;
@@ -360,30 +344,38 @@ export async function runSschaCli(file: string, o: SschaCliOptions): Promise<Ssc
     let unitEnd = unit, scEnd = sc, symEnd = symmetry;
     let gibbs: Record<string, unknown> | null = null;
     if (pressure !== null) {
-      // ---- variable cell (src/sscha/variable-cell.ts): populations are saved as they are evaluated; no resume yet
-      if (store.loadPopulations().length > 0) throw new UserError(`--out ${o.out}: resuming a variable-cell (--pressure) run is not supported yet; start it in a new folder`);
+      // ---- variable cell (src/sscha/variable-cell.ts): everything saved as computed, resumable
       let vc: VariableCellResult;
       try {
-        vc = await driver!({
-          kernels: k, calculator: calc, supercell: sc, symmetry: ops, phi0, T, pressure, nConfigs, seed, maxPopulations, batchSize: batch, minimize: { maxSteps },
-          onStep: (rec) => {
-            if (tty) progress(rec);
-            emit({ event: 'step', ...rec, FmeVPerAtom: (1000 * rec.F) / nAtoms, FerrMeVPerAtom: (1000 * rec.Ferr) / nAtoms });
+        vc = await runSschaVariableCellWithStore(
+          store,
+          {
+            kernels: k, calculator: calc, supercell: sc, symmetry: ops, phi0, T, pressure, nConfigs, seed, maxPopulations, batchSize: batch, minimize: { maxSteps },
+            onStep: (rec) => {
+              if (tty) progress(rec);
+              emit({ event: 'step', ...rec, FmeVPerAtom: (1000 * rec.F) / nAtoms, FerrMeVPerAtom: (1000 * rec.Ferr) / nAtoms });
+            },
+            onEvaluated: (pop) => emit({ event: 'evaluated', population: pop.index, evaluated: pop.evaluated, total: pop.nConfigs }),
+            onCellStep: ({ record: c }) => {
+              emit({ event: 'population', population: c.population, reason: c.innerReason, converged: c.converged, volume: c.volume, pressure: c.pressureScalar, pressureErr: c.pressureScalarErr });
+              if (tty) process.stderr.write(`pop ${String(c.population).padStart(2)} cell: V ${(c.volume / sc.ncells).toFixed(4)} Å³/cell  P ${c.pressureScalar.toFixed(4)} ± ${c.pressureScalarErr.toFixed(4)} GPa (target ${pressure})\n`);
+            },
           },
-          onPopulation: (pop, stage) => {
-            if (stage === 'sampled') store.savePopulationHeader(pop);
-            else store.saveResults(pop);
+          (info) => {
+            Object.assign(resumeInfo, info);
+            if (info.populations > 0) {
+              const msg = `resuming from ${o.out}: ${info.populations} saved population(s), ${info.configurations} configuration(s) with results`;
+              if (json) emit({ event: 'resume', ...info });
+              else if (tty) process.stderr.write(`${msg}\n`);
+            }
           },
-          onCellStep: ({ record: c }) => {
-            emit({ event: 'population', population: c.population, reason: c.innerReason, converged: c.converged, volume: c.volume, pressure: c.pressureScalar, pressureErr: c.pressureScalarErr });
-            if (tty) process.stderr.write(`pop ${String(c.population).padStart(2)} cell: V ${(c.volume / sc.ncells).toFixed(4)} Å³/cell  P ${c.pressureScalar.toFixed(4)} ± ${c.pressureScalarErr.toFixed(4)} GPa (target ${pressure})\n`);
-          },
-        });
+        );
       } catch (e) {
         const partial = (e as { partial?: VariableCellPartial }).partial;
-        if (partial) for (const pop of partial.populations) store.saveResults(pop);
-        if (e instanceof CalculatorError) return engineFailure(e, partial, store, o.out, finish, undefined, false);
-        if (e instanceof SschaError && e.name === 'VariableCellError') {
+        // the engine died (possibly on a strained cell: the error says so): resumable like a fixed-cell run
+        if (e instanceof CalculatorError || (e instanceof VariableCellError && (e as { cause?: unknown }).cause instanceof CalculatorError))
+          return engineFailure(e, partial, store, o.out, finish);
+        if (e instanceof VariableCellError) {
           const msg = `variable-cell SSCHA failed: ${e.message.split('\n')[0]}`;
           finish('failed', msg);
           process.stderr.write(`anharm: ${msg}\n`);
@@ -463,7 +455,7 @@ export async function runSschaCli(file: string, o: SschaCliOptions): Promise<Ssc
         });
       } catch (e) {
         store.saveResults(pop, 'final');
-        if (e instanceof CalculatorError) return engineFailure(e, { populations: result.populations }, store, o.out, finish, pop, pressure === null);
+        if (e instanceof CalculatorError) return engineFailure(e, { populations: result.populations }, store, o.out, finish, pop);
         throw e;
       }
       hessPop = pop;
@@ -540,6 +532,7 @@ export async function runSschaCli(file: string, o: SschaCliOptions): Promise<Ssc
       },
       hessian: { source: hessSource, nConfigs: hess.nConfigs, method: 'static bubble, primitive rows + translations, symmetrised + ASR', timeMs: hess.timeMs, dynamicallyStable: lowestWavenumber(sets[2]) > -1 },
       final: finalBlock,
+      qeDyn: null, // with --out: the QE dynamical-matrix sets written (below)
       history: result.history,
     };
     if (o.out) {
@@ -561,6 +554,26 @@ export async function runSschaCli(file: string, o: SschaCliOptions): Promise<Ssc
           { title: `Phonons — ${title}` },
         ),
       );
+      // the final auxiliary Φ and the Hessian as QE dynamical-matrix sets (python-sscha's format), final cell
+      const dyn: Record<string, unknown> = {
+        format: 'Quantum ESPRESSO dynamical matrices (ph.x fildyn, as python-sscha / CellConstructor), ibrav 0, final cell',
+        precision: 'Φ(q) in Ry/bohr² with 16 significant digits (read back, the frequencies agree with this file to < 2e-9 cm⁻¹); printed frequencies with 6 decimals',
+      };
+      for (const [key, prefix, phi, what] of [
+        ['auxiliary', 'sscha.dyn', result.phi, 'SSCHA auxiliary force constants'],
+        ['hessian', 'hessian.dyn', hess.hessian, 'SSCHA free-energy Hessian (static bubble)'],
+      ] as const) {
+        const t = qeDynTexts(k, unitEnd, scEnd, phi, `${what}: ${title}`);
+        if ('skipped' in t) {
+          dyn[key] = null;
+          dyn.note = t.skipped;
+          continue;
+        }
+        write(prefix + '0', t.index);
+        t.files.forEach((f, i) => write(prefix + (i + 1), f));
+        dyn[key] = { prefix, files: t.files.length + 1, grid: t.grid };
+      }
+      report.qeDyn = dyn;
       report.files = [...files, join(o.out, 'result.json')];
       store.writeJson('result.json', report);
       finish('done');
@@ -575,7 +588,11 @@ export async function runSschaCli(file: string, o: SschaCliOptions): Promise<Ssc
       const pr = pressureReport(a);
       if (pr.pressure !== null) lines.push(`  P = ${pr.pressure.toFixed(4)} ± ${pr.pressureErr!.toExponential(2)} GPa (ionic ${(((pr.ionic[0][0] ?? 0) + (pr.ionic[1][1] ?? 0) + (pr.ionic[2][2] ?? 0)) / 3).toFixed(4)} GPa)`);
       lines.push(`  lowest wavenumber (cm⁻¹, commensurate q): harmonic ${lowestWavenumber(sets[0]).toFixed(2)}, auxiliary ${lowestWavenumber(sets[1]).toFixed(2)}, Hessian ${lowestWavenumber(sets[2]).toFixed(2)} (${hessSource})`);
-      if (files.length) lines.push(`  wrote ${[...files, join(o.out!, 'result.json')].join(', ')}`);
+      if (files.length) {
+        const dyn = files.filter((f) => /\.dyn\d+$/.test(f));
+        const sets = [...new Set(dyn.map((f) => f.replace(/\d+$/, '')))].map((p) => `${p}0…${dyn.filter((f) => f.startsWith(p)).length - 1}`);
+        lines.push(`  wrote ${[...files.filter((f) => !dyn.includes(f)), join(o.out!, 'result.json')].join(', ')}${sets.length ? `; QE dynamical-matrix sets ${sets.join(', ')}` : ''}`);
+      }
       process.stdout.write(lines.join('\n') + '\n');
     }
     return { exitCode: 0, result: report };
@@ -594,7 +611,6 @@ function engineFailure(
   out: string | undefined,
   finish: (s: 'failed', m: string) => void,
   finalPop?: Population,
-  resumable = true,
 ): SschaRun {
   const pops = partial?.populations ?? [];
   const last = finalPop ?? pops[pops.length - 1];
@@ -602,9 +618,7 @@ function engineFailure(
   const first = e.message.split('\n')[0];
   let msg: string;
   if (out) {
-    msg = resumable
-      ? `engine failed: ${first}; saved ${pops.length} population(s) in ${out} (${what} evaluated); fix the engine and run the same command again to resume`
-      : `engine failed: ${first}; saved ${pops.length} population(s) in ${out} (${what} evaluated); variable-cell runs cannot be resumed yet: rerun in a new folder`;
+    msg = `engine failed: ${first}; saved ${pops.length} population(s) in ${out} (${what} evaluated); fix the engine and run the same command again to resume`;
     finish('failed', msg);
   } else msg = `engine failed: ${first}; nothing was saved (no --out DIR): rerun with --out DIR to make the run resumable`;
   void store; // everything was written as it arrived (and the partial state by the caller)
@@ -649,11 +663,11 @@ export function registerSscha(program: Command): void {
     .option('--hessian-configs <n>', 'draw a final ensemble of this size at the converged point for F, pressure and the Hessian')
     .option('--start-dyn <prefix>', 'start from a Quantum ESPRESSO dynamical-matrix set PREFIX0…PREFIXn instead of the harmonic force constants')
     .option('--floor <cm-1>', 'lowest |ω| of the positive-definite start when the starting Φ has imaginary modes', '50')
-    .option('--pressure <GPa>', 'target pressure: variable-cell (NPT) SSCHA, one cell step per population (not resumable yet)')
+    .option('--pressure <GPa>', 'target pressure: variable-cell (NPT) SSCHA, one cell step per population')
     .option('--symprec <Å>', 'symmetry tolerance', '1e-3')
     .option('--batch <n>', 'configurations per engine call (each batch is saved as soon as it returns)', '1')
     .option('--points <n>', 'q-points per band-path segment', '31')
-    .option('--out <dir>', 'run folder: inputs, manifest.json, populations/, history, result.json, plots; rerun the same command to resume')
+    .option('--out <dir>', 'run folder: inputs, manifest.json, populations/, history, result.json, plots, QE dyn files sscha.dyn* and hessian.dyn*; rerun the same command to resume')
     .option('--json', 'JSON lines on stdout: progress events, then the result object')
     .action(async (file: string, opts: SschaCliOptions) => {
       const r = await runSschaCli(file, opts);

@@ -31,6 +31,11 @@ export interface Averages {
   /** Kong–Liu effective sample size and the number of configurations. */
   nEff: number;
   nConfigs: number;
+  /**
+   * Independent units the errors were computed over: the nConfigs/2 antithetic pairs (2k, 2k+1),
+   * or nConfigs when the population is not made of pairs (see EnsembleWorkspace.paired).
+   */
+  errorUnits: number;
   /** Importance weights, max-normalised. */
   weights: Float64Array;
   /** Symmetrised centroid gradient g_R = −⟨δf⟩ (eV/Å), element-wise error, norms. */
@@ -64,7 +69,7 @@ export interface Averages {
   precisionRatio: number;
 }
 
-type AvgFn = (nc: number, n3: number, m: number, exact: number, volume: number, table: number) => number;
+type AvgFn = (nc: number, n3: number, m: number, exact: number, volume: number, table: number, paired: number) => number;
 
 const SLOT = {
   X: 0, R: 1, MASS: 2, POLAR: 3, AMP: 4, AMP0: 5, OMEGA2: 6, PHI: 7, XI: 8, E: 9, F: 10, S: 11,
@@ -76,6 +81,21 @@ const NSLOTS = 32;
 function sameBits(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
+  return true;
+}
+
+/**
+ * True when configurations 2k and 2k+1 are antithetic partners: an even count and ξ_{2k+1} = −ξ_{2k}
+ * exactly (as samplePopulation stores them). Anything else (odd count, configurations from another
+ * code or hand-assembled populations) gets per-configuration errors.
+ */
+export function isPairedPopulation(pop: Pick<Population, 'nConfigs' | 'nModes' | 'xi'>): boolean {
+  const nc = pop.nConfigs, m = pop.nModes, xi = pop.xi;
+  if (nc < 2 || nc % 2 !== 0 || xi.length < nc * m) return false;
+  for (let i = 0; i < nc; i += 2) {
+    const a = i * m, b = a + m;
+    for (let mu = 0; mu < m; mu++) if (xi[b + mu] !== -xi[a + mu]) return false;
+  }
   return true;
 }
 
@@ -104,6 +124,12 @@ export class EnsembleWorkspace {
   readonly m: number;
   readonly volume: number;
   readonly symmetry: SschaSymmetry;
+  /**
+   * Errors are computed over antithetic pairs (configurations 2k, 2k+1 drawn with ξ and −ξ): true
+   * for every population from samplePopulation; false (per-configuration errors) for an odd count or
+   * a population whose rows are not ξ/−ξ pairs (isPairedPopulation).
+   */
+  readonly paired: boolean;
   /** Modes of the current Φ (after the last `averages` call) and of the generating Φ₀. */
   readonly modes: ModeSet;
   readonly modes0: ModeSet;
@@ -124,6 +150,7 @@ export class EnsembleWorkspace {
     this.n3 = n3;
     this.m = n3 - nt;
     this.volume = Math.abs(det3(pop.cell));
+    this.paired = isPairedPopulation(pop);
     const masses3 = componentMasses(pop.masses);
     this.modes = new ModeSet(k, masses3, nt);
     this.modes0 = new ModeSet(k, masses3, nt);
@@ -167,7 +194,7 @@ export class EnsembleWorkspace {
     const exact = (options.exactShortcut ?? true) && temperature === pop.temperature && sameBits(R, pop.centroids) && sameBits(phi, pop.phi);
     this.slot.R!.set(R);
     // table entries can move only if buffers are reallocated; they are not, but memory may grow (views only)
-    const st = k.fn<AvgFn>('ssAverages')(nc, n3, m, exact ? 1 : 0, this.volume, this.table.ptr);
+    const st = k.fn<AvgFn>('ssAverages')(nc, n3, m, exact ? 1 : 0, this.volume, this.table.ptr, this.paired ? 1 : 0);
     if (st === 1) throw new SschaError(`population ${pop.index}: energies, forces or stresses contain NaN or Inf`);
     k.check('ssAverages', st);
     const sc = this.slot.SCAL!.view;
@@ -199,6 +226,7 @@ export class EnsembleWorkspace {
       Vh: sc[7],
       nEff: sc[2],
       nConfigs: nc,
+      errorUnits: sc[9],
       weights: this.slot.W!.toArray(),
       gR,
       gRErr,

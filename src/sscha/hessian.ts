@@ -1,12 +1,12 @@
 // Free-energy Hessian of the SSCHA in the static-bubble approximation (physics.md 5.11):
 //
 //   Φ⁽³⁾_{aμν} = −⟨(y_μ y_ν − δ_μν) δf_a⟩ / (A_μ A_ν)          (weighted ensemble average)
-//   Π_ab       = Σ_μν ℓ_μν Φ⁽³⁾_{aμν} Φ⁽³⁾_{bμν},    H = Φ + Π
+//   Π_ab       = Σ_μν ℓ_μν Φ⁽³⁾_{aμν} Φ⁽³⁾_{bμν},    H = Φ + Π   (unbiased estimator of it: see "Estimator")
 //   ℓ_μν       = ½(A_μ² − A_ν²)/(ω_μ² − ω_ν²),  degenerate limit (1/(4ω)) dA²/dω   (physics.md 5.6)
 //
 // Self-contained, plain-array interface: the SSCHA core passes y (N_c×M), δf (N_c×n3), w, ω, A, T, Φ
 // (layout of docs/sscha.md) and gets H and Π back (n3×n3, eV/Å²). Numerics run in the WebAssembly
-// module: dgemm plus three element-wise kernels in assembly/sscha/hessian.ts.
+// module: dgemm plus six element-wise kernels in assembly/sscha/hessian.ts.
 //
 // Algorithm. Write W = Σ_i w_i, s_a = Σ_i w_i δf_ia, Z_a = Σ_i w_i δf_ia y_i y_iᵀ (M×M). Then
 //   Φ⁽³⁾_a = −(Z_a − s_a I) / (W A Aᵀ),   T_a ≡ ℓ ∘ Φ⁽³⁾_a / (A Aᵀ) = −Q ∘ (Z_a − s_a I)/W,  Q = ℓ/(A² A²ᵀ).
@@ -19,10 +19,34 @@
 //   4. P    = Y [T_a1 | … | T_aB]                            N_c × BM       (dgemm, 2 N_c M² B flop)
 //   5. c_ia = −(w_i/W)(Σ_ν P_iν y_iν − tr T_a)                B × N_c        (sschaHessQuad)
 //   6. Π_{a,:} = C · δF                                      B × n3         (dgemm, 2 N_c n3 B flop)
-// Cost 4 N_c M² per row a, memory ≈ 8·(N_c·M + M²)·B bytes per block on top of the inputs; Φ⁽³⁾_b for
+// Cost 4 N_c M² flop per row a, memory ≈ 8·(N_c·M + M²)·B bytes per block on top of the inputs; Φ⁽³⁾_b for
 // the other index b is never formed. method 'stream' is the literal form instead (Φ⁽³⁾_b formed for
 // blocks of b and contracted by one GEMM (rows a × M²)·(M² × b)), which costs 2 N_c M² per b for
 // every block of a: it exists as an independent cross-check and for callers who want Φ⁽³⁾ itself.
+//
+// Estimator (default 'unbiased'). Written over configurations, the plug-in contraction above is
+//   Π_ab = (1/W²) Σ_ij w_i w_j δf_ia δf_jb K_ij,   K_ij = Σ_μν Q_μν (y_iμ y_iν − δ_μν)(y_jμ y_jν − δ_μν),
+// and its i = j terms (for antithetic pairs: i, j in the same pair, which are not independent) are the
+// squared noise of Φ⁽³⁾: since ℓ ≤ 0 they bias Π towards softer modes by ∝ M²/N_c (−6 cm⁻¹ on a
+// −4 cm⁻¹ bubble shift at 4000 configurations in the python-sscha comparison). The default removes
+// them, keeping only pairs of distinct units u ≠ v (unit = antithetic pair, or one configuration):
+//   Π^U_ab = Σ_{u≠v} Σ_{i∈u, j∈v} w_i w_j δf_ia δf_jb K_ij / Σ_{u≠v} W_u W_v,   W_u = Σ_{i∈u} w_i,
+// a U-statistic: for a random ensemble at the generating point (w = 1) E[Π^U] = Σ ℓ E[Φ⁽³⁾]E[Φ⁽³⁾]
+// exactly, for any N_c ≥ 2 units (with importance weights it is the usual ratio estimator, consistent).
+// In the regrouped algorithm this is a correction of the coefficients before step 6:
+//   c^U_ia = α c_ia − β w_i Σ_{j∈u(i)} K_ij w_j δf_ja,   α = W²/D, β = 1/D,  D = W² − Σ_u W_u²,
+// where only K_ii and K_{i,partner} are needed: K_ij = p_ijᵀ Q p_ij − Σ_μ Q_μμ(y_iμ² + y_jμ²) + tr Q with
+// p_ij = y_i ∘ y_j, formed for ≤ 1.5 N_c vectors in chunks of PAIR_CHUNK by one dgemm each (3 N_c M²
+// flop once per pass, i.e. less than one row a; kernels sschaHessPairVec/Dot/Corr). For 'stream' the
+// same correction is one extra GEMM C·δF per block. 'biased' (the plug-in form) is kept for comparison;
+// it is the exact one for deterministic quadrature "ensembles" (Gauss–Hermite grids), where the
+// U-statistic's removal of the diagonal has no meaning.
+//
+// TODO (physics.md 5.11, "symmetrise the third-order estimate before contraction"): not done. Φ⁽³⁾ is
+// symmetric in μν by construction, but its permutation symmetry in (a, b, c) and the space group act
+// on the Cartesian tensor (3N)³, which the row-streamed mixed representation never forms; doing it
+// needs Φ⁽³⁾_abc for the primitive rows a (3n·(3N)² values) and a back-transformation per row. It
+// would reduce the variance (not the bias, which the U-statistic already removes).
 //
 // Rows: Π is translation invariant, so only the 3n rows of the primitive-cell atoms are needed
 // (`primitiveRows` + `translations`, the atom permutations of the supercell translations); the
@@ -76,6 +100,13 @@ export interface SplitHalfOptions {
 export interface StaticBubbleOptions {
   /** 'reassociated' (default, 4 N_c M² flop per row a) or 'stream' (explicit Φ⁽³⁾_b, cross-check). */
   method?: 'reassociated' | 'stream';
+  /**
+   * 'unbiased' (default): the U-statistic over pairs of distinct units (antithetic pairs, or single
+   * configurations with pairs = false), unbiased for a random ensemble at any N_c. 'biased': the
+   * plug-in product of the raw Φ⁽³⁾ estimate with itself (softens by ∝ 1/N_c; kept for comparison,
+   * and it is the right one for deterministic quadrature "ensembles" such as Gauss–Hermite grids).
+   */
+  estimator?: 'unbiased' | 'biased';
   /** Rows a per block (default: from memoryBudgetBytes). */
   blockRows?: number;
   /** Budget for the kernel buffers of this call (default 128 MiB); sets the block size. */
@@ -84,7 +115,10 @@ export interface StaticBubbleOptions {
   symmetrize?: (H: Float64Array, n3: number) => Float64Array | void;
   /** Delete-one-group jackknife with this many groups (≥ 2): element-wise σ of Π. 0 (default): none. */
   errorGroups?: number;
-  /** Keep configurations 2k, 2k+1 (antithetic pairs) together in groups and halves (default: N_c even). */
+  /**
+   * Configurations 2k, 2k+1 are an antithetic pair (default: N_c even): they are one statistical unit
+   * of the unbiased estimator, and are kept together in jackknife groups and halves.
+   */
   pairs?: boolean;
   /** Also compute H on each half of the ensemble and report the spread of the lowest eigenvalues. */
   splitHalf?: boolean | SplitHalfOptions;
@@ -363,6 +397,13 @@ type QuadFn = (nc: number, m: number, nb: number, p: number, ldp: number, y: num
   w: number, invW: number, g: number, ldg: number) => number;
 type DgemmFn = (tA: number, tB: number, m: number, n: number, k: number, alpha: number, a: number, lda: number,
   b: number, ldb: number, beta: number, c: number, ldc: number) => void;
+type PairVecFn = (m: number, cnt: number, y: number, ldy: number, ii: number, jj: number, q: number, out: number, ldo: number, base: number) => number;
+type PairDotFn = (m: number, cnt: number, p: number, ldp: number, r: number, ldr: number, base: number, out: number) => number;
+type PairCorrFn = (nc: number, nb: number, df: number, ldf: number, rows: number, w: number, kd: number, kx: number, unit: number,
+  alpha: number, beta: number, g: number, ldg: number) => number;
+
+/** Vectors per chunk when forming the same-unit kernel values K_ij (one dgemm per chunk). */
+const PAIR_CHUNK = 256;
 
 /** Default budget for the kernel buffers of one call (bytes). */
 export const DEFAULT_BUDGET = 128 * 2 ** 20;
@@ -372,6 +413,9 @@ export const GEMM_SCRATCH_BYTES = (128 * 256 + 256 * 1024) * 8 + 4 * 4 * 8 + 64;
 
 interface RowPassOptions {
   method: 'reassociated' | 'stream';
+  /** Remove the same-unit terms (U-statistic); unit = 2 (antithetic pairs) or 1. */
+  unbiased: boolean;
+  unit: 1 | 2;
   block: number;
   /** 'mixed': return Φ⁽³⁾_a (rows × M × M) instead of Π rows. */
   want: 'pi' | 'phi3';
@@ -391,7 +435,8 @@ function chooseBlock(nc: number, M: number, n3: number, nRows: number, method: s
     req(Number.isInteger(given) && given > 0, `blockRows must be a positive integer, got ${given}`);
     return Math.min(given, nRows);
   }
-  const fixed = 8 * (nc * M + nc * n3 + nc + M * M);
+  // inputs, plus K_ii, K_ip (2 N_c) and the chunk buffers of the unbiased estimator
+  const fixed = 8 * (nc * M + nc * n3 + nc + M * M) + 8 * (2 * nc + Math.min(nc, PAIR_CHUNK) * (2 * M + 4));
   const perRow = 8 * (nc * M + M * M + nc + n3 + 2) * (method === 'stream' ? 2 : 1);
   const b = Math.floor((budget - fixed) / perRow);
   return Math.max(1, Math.min(nRows, b));
@@ -411,6 +456,21 @@ function rowPass(k: Kernels, p: Prepared, y: Float64Array, df: Float64Array, w: 
   const quad = k.fn<QuadFn>('sschaHessQuad');
   const dgemm = k.fn<DgemmFn>('dgemm');
   const stream = o.method === 'stream';
+  const unbiased = o.want === 'pi' && o.unbiased;
+  // U-statistic normalisation: Σ over ordered pairs of distinct units of W_u W_v = W² − Σ_u W_u²
+  let alpha = 1, beta = 0;
+  if (unbiased) {
+    let su2 = 0;
+    for (let i = 0; i < nc; i += o.unit) {
+      let wu = 0;
+      for (let j = i; j < Math.min(i + o.unit, nc); j++) wu += w[j];
+      su2 += wu * wu;
+    }
+    const denom = W * W - su2;
+    req(denom > 1e-12 * W * W, `the unbiased estimator needs at least two ${o.unit === 2 ? 'antithetic pairs' : 'configurations'} with non-zero weight`);
+    alpha = (W * W) / denom;
+    beta = 1 / denom;
+  }
   let bytes = 0;
   let peak = 0;
   let flops = 0;
@@ -426,6 +486,7 @@ function rowPass(k: Kernels, p: Prepared, y: Float64Array, df: Float64Array, w: 
       peak = Math.max(peak, bytes);
       return k.i32(n);
     };
+    const st = (name: string, s: number) => k.check(name, s);
     const Y = f64(nc * M, y);
     const DF = f64(nc * n3, df);
     const Wb = f64(nc, w);
@@ -435,7 +496,49 @@ function rowPass(k: Kernels, p: Prepared, y: Float64Array, df: Float64Array, w: 
     const traces = f64(B);
     const Yp = f64(nc * B * M);
     const Zt = f64(B * M * M);
-    const G = o.want === 'pi' && !stream ? f64(B * nc) : null;
+    const G = o.want === 'pi' && (!stream || unbiased) ? f64(B * nc) : null;
+    // K_ii (kd) and K_{i,partner} (kx) for the same-unit correction of the unbiased estimator
+    let kd: ReturnType<typeof f64> | null = null;
+    let kx: ReturnType<typeof f64> | null = null;
+    if (unbiased) {
+      kd = f64(nc);
+      kx = f64(nc);
+      kx.view.fill(0);
+      const pairVec = k.fn<PairVecFn>('sschaHessPairVec');
+      const pairDot = k.fn<PairDotFn>('sschaHessPairDot');
+      const CH = Math.min(nc, PAIR_CHUNK);
+      const ii = i32(CH), jj = i32(CH);
+      const P = f64(CH * M), PQ = f64(CH * M), base = f64(CH), kout = f64(CH);
+      // vector list: (i, i) for every i, then (2u, 2u + 1) for every complete pair
+      const nPairs = o.unit === 2 ? Math.floor(nc / 2) : 0;
+      const total = nc + nPairs;
+      for (let t0 = 0; t0 < total; t0 += CH) {
+        const cnt = Math.min(CH, total - t0);
+        const iv = ii.view, jv = jj.view;
+        for (let t = 0; t < cnt; t++) {
+          const v = t0 + t;
+          if (v < nc) iv[t] = jv[t] = v;
+          else {
+            iv[t] = 2 * (v - nc);
+            jv[t] = iv[t] + 1;
+          }
+        }
+        st('sschaHessPairVec', pairVec(M, cnt, Y.ptr, M, ii.ptr, jj.ptr, F.ptr, P.ptr, M, base.ptr));
+        dgemm(0, 0, cnt, M, M, 1, P.ptr, M, F.ptr, M, 0, PQ.ptr, M);
+        st('sschaHessPairDot', pairDot(M, cnt, P.ptr, M, PQ.ptr, M, base.ptr, kout.ptr));
+        flops += 2 * cnt * M * M;
+        const ko = kout.view, kdv = kd.view, kxv = kx.view;
+        for (let t = 0; t < cnt; t++) {
+          const v = t0 + t;
+          if (v < nc) kdv[v] = ko[t];
+          else {
+            kxv[iv[t]] = ko[t];
+            kxv[iv[t] + 1] = ko[t];
+          }
+        }
+      }
+    }
+    const pairCorr = k.fn<PairCorrFn>('sschaHessPairCorr');
     const PiBlk = o.want === 'pi' ? f64(B * n3) : null;
     // stream: a second block for the b index
     const rowsB = stream ? i32(B) : null;
@@ -443,7 +546,6 @@ function rowPass(k: Kernels, p: Prepared, y: Float64Array, df: Float64Array, w: 
     const tracesB = stream ? f64(B) : null;
     const YpB = stream ? f64(nc * B * M) : null;
     const ZtB = stream ? f64(B * M * M) : null;
-    const st = (name: string, s: number) => k.check(name, s);
 
     for (let r0 = 0; r0 < nr; r0 += B) {
       const nb = Math.min(B, nr - r0);
@@ -461,6 +563,9 @@ function rowPass(k: Kernels, p: Prepared, y: Float64Array, df: Float64Array, w: 
         // 4–6: P = Y·[T_a…], c_ia, Π rows = C·δF
         dgemm(0, 1, nc, nb * M, M, 1, Y.ptr, M, Zt.ptr, M, 0, Yp.ptr, nb * M);
         st('sschaHessQuad', quad(nc, M, nb, Yp.ptr, nb * M, Y.ptr, M, traces.ptr, Wb.ptr, invW, G!.ptr, nc));
+        if (unbiased) {
+          st('sschaHessPairCorr', pairCorr(nc, nb, DF.ptr, n3, rowsBuf.ptr, Wb.ptr, kd!.ptr, kx!.ptr, o.unit, alpha, beta, G!.ptr, nc));
+        }
         dgemm(0, 0, nb, n3, nc, 1, G!.ptr, nc, DF.ptr, n3, 0, PiBlk!.ptr, n3);
         flops += 2 * nc * M * M * nb + 2 * nc * n3 * nb;
       } else {
@@ -473,6 +578,12 @@ function rowPass(k: Kernels, p: Prepared, y: Float64Array, df: Float64Array, w: 
           st('sschaHessTransform', transform(M, nbb, ZtB!.ptr, M, sumsB!.ptr, invW, 0, tracesB!.ptr));
           dgemm(0, 1, nb, nbb, M * M, 1, Zt.ptr, M * M, ZtB!.ptr, M * M, 0, PiBlk!.ptr + 8 * b0, n3);
           flops += 2 * nc * M * M * nbb + 2 * M * M * nb * nbb;
+        }
+        if (unbiased) {
+          // Π rows ← alpha·Π rows − (same-unit terms)/denom, the latter as one GEMM over the ensemble
+          st('sschaHessPairCorr', pairCorr(nc, nb, DF.ptr, n3, rowsBuf.ptr, Wb.ptr, kd!.ptr, kx!.ptr, o.unit, 0, beta, G!.ptr, nc));
+          dgemm(0, 0, nb, n3, nc, 1, G!.ptr, nc, DF.ptr, n3, alpha, PiBlk!.ptr, n3);
+          flops += 2 * nc * n3 * nb;
         }
       }
       out.set(PiBlk!.view.subarray(0, nb * n3), r0 * n3);
@@ -541,7 +652,9 @@ export function staticBubbleHessian(k: Kernels, input: StaticBubbleInput, opts: 
   req(method === 'reassociated' || method === 'stream', `unknown method ${String(method)}`);
   const block = chooseBlock(nc, p.M, n3, p.rows.length, method, opts.memoryBudgetBytes ?? DEFAULT_BUDGET, opts.blockRows);
   const pairs = opts.pairs ?? nc % 2 === 0;
-  const ro: RowPassOptions = { method, block, want: 'pi' };
+  const estimator = opts.estimator ?? 'unbiased';
+  req(estimator === 'unbiased' || estimator === 'biased', `unknown estimator ${String(estimator)}`);
+  const ro: RowPassOptions = { method, block, want: 'pi', unbiased: estimator === 'unbiased', unit: pairs ? 2 : 1 };
   let peak = 0;
   let passes = 0;
   const pass = (d: { y: Float64Array; df: Float64Array; w: Float64Array }) => {
@@ -622,7 +735,7 @@ export function staticBubbleRows(
   k: Kernels,
   input: Omit<StaticBubbleInput, 'primitiveRows' | 'translations'>,
   rows: ArrayLike<number>,
-  opts: Pick<StaticBubbleOptions, 'method' | 'blockRows' | 'memoryBudgetBytes'> = {},
+  opts: Pick<StaticBubbleOptions, 'method' | 'blockRows' | 'memoryBudgetBytes' | 'estimator' | 'pairs'> = {},
 ): { rows: Float64Array; stats: { peakBytes: number; flops: number; blockRows: number; timeMs: number } } {
   const t0 = performance.now();
   const p = prepare({ ...input, primitiveRows: undefined, translations: undefined });
@@ -631,7 +744,10 @@ export function staticBubbleRows(
   req(rs.length > 0, 'no rows given');
   const method = opts.method ?? 'reassociated';
   const block = chooseBlock(p.nc, p.M, p.n3, rs.length, method, opts.memoryBudgetBytes ?? DEFAULT_BUDGET, opts.blockRows);
-  const r = rowPass(k, p, p.y, p.df, p.w, rs, { method, block, want: 'pi' });
+  const estimator = opts.estimator ?? 'unbiased';
+  req(estimator === 'unbiased' || estimator === 'biased', `unknown estimator ${String(estimator)}`);
+  const unit = (opts.pairs ?? p.nc % 2 === 0) ? 2 : 1;
+  const r = rowPass(k, p, p.y, p.df, p.w, rs, { method, block, want: 'pi', unbiased: estimator === 'unbiased', unit });
   return { rows: r.out, stats: { peakBytes: r.peakBytes, flops: r.flops, blockRows: block, timeMs: performance.now() - t0 } };
 }
 
@@ -653,5 +769,5 @@ export function thirdOrderMixed(
   const invAA = new Float64Array(M * M);
   for (let m = 0; m < M; m++) for (let n = 0; n < M; n++) invAA[m * M + n] = 1 / (input.A[m] * input.A[n]);
   const block = chooseBlock(p.nc, M, p.n3, rs.length, 'reassociated', opts.memoryBudgetBytes ?? DEFAULT_BUDGET, opts.blockRows);
-  return rowPass(k, p, p.y, p.df, p.w, rs, { method: 'reassociated', block, want: 'phi3', invAA }).out;
+  return rowPass(k, p, p.y, p.df, p.w, rs, { method: 'reassociated', block, want: 'phi3', invAA, unbiased: false, unit: 1 }).out;
 }

@@ -3,15 +3,24 @@
 // Parameters z = (Φ, R). Direction d = (G, κ·g̃_R) with G the preconditioned force-constant gradient
 // and g̃_R = Φ⁺g_R = −Φ⁺⟨δf⟩ (Newton step for the centroids, translations excluded). Step-length
 // control by the effective sample size:
-//   new direction: λ ← 1.5 λ, z = z_old − λ d; re-weight and recompute the gradients at z;
-//   accept if ⟨d, g_new⟩ ≥ 0 and N_eff/N_eff,old ≥ 0.9; otherwise λ ← 0.8736 λ and retry from z_old;
+//   new direction: λ ← min(1.5 λ, 1), z = z_old − λ d; re-weight and recompute the gradients at z;
+//   accept if ⟨d, g_new⟩ ≥ 0 (within noise, below) and N_eff/N_eff,old ≥ 0.9; otherwise λ ← 0.8736 λ
+//   and retry from z_old;
 //   a non-positive ω² at z is a rejection; 50 consecutive rejections end the population.
 // Extension: the precision ratio λ_min(Υ₀^{-1/2}ΥΥ₀^{-1/2}) guards the direction N_eff cannot see
 // (reweighting towards wider distributions): trials below 0.6 are rejected and the ensemble counts
 // as exhausted below 0.75 when a new direction starts.
-// ⟨d, g_new⟩ is taken block-wise and made dimensionless: ⟨G_old, G_new⟩/‖G_old‖² +
-// ⟨g̃_old, g_R,new⟩/⟨g̃_old, g_R,old⟩, counting only the blocks whose old gradient is significant
-// (norm > its error); when none is significant the step is accepted on the N_eff test alone.
+// Step length cap: both directions are Newton-like (G = Φ − Φ* for a harmonic system, g̃_R = Φ⁺g_R),
+// so a unit step is the predicted minimum along d: λ_Φ = λ ≤ 1 and λ_R = min(κλ, 1). Longer steps
+// can only overshoot; without the cap λ grew ×1.5 per accepted step whenever the gradient was
+// noise (nothing to reject on) until Φ diverged.
+// Overshoot test ⟨d, g_new⟩ ≥ 0, block-wise and noise-aware: for each block b ∈ {Φ, R} with
+// t_b = ⟨d_b, g_new,b⟩ (d_Φ = G_old, d_R = g̃_old) and its standard error σ_b (element-wise errors
+// of the new gradient, σ_b² = Σ_i d_b,i² err_i²), the trial is rejected if t_b < −σ_b in
+// any block: the step demonstrably went past the minimum along d. An overshoot within the noise
+// is no evidence (the new gradient may be pure noise, e.g. once the gradient is below its error),
+// and every block counts, significant or not (the old rule accepted on N_eff alone when no block
+// was significant).
 // After every update Φ is symmetrised (supercell space group incl. translations) and ASR-projected,
 // the centroid displacement from the symmetric reference is symmetrised as a vector.
 // Representations of Φ: 'normal' (Φ ← Φ − λG) and 'sqrt' (S = Φ^{1/2}, S ← S − λ(SG + GS),
@@ -49,9 +58,9 @@ export interface StepRecord {
 }
 
 export interface MinimizeOptions {
-  /** Initial step length λ (default 0.5). */
+  /** Initial step length λ (default 0.5; capped at 1, the Newton step, as is every later λ). */
   lambda?: number;
-  /** κ = λ_R/λ_Φ (default 1). */
+  /** κ = λ_R/λ_Φ (default 1); the centroid step κλ is capped at 1 (Newton step) as well. */
   kappa?: number;
   /** Convergence factor on gradient/error (default 0.2). */
   meaningfulFactor?: number;
@@ -98,6 +107,10 @@ export interface PopulationResult {
 }
 
 const GRAD_FLOOR = 1e-8;
+/** Largest step length: the preconditioned directions are Newton steps (physics.md 5.6, 5.8). */
+export const MAX_LAMBDA = 1;
+/** A trial is rejected when ⟨d, g_new⟩ < −OVERSHOOT_SIGMAS · err(⟨d, g_new⟩) in a block. */
+const OVERSHOOT_SIGMAS = 1;
 
 /** The SSCHA stopping rule on both gradients. */
 export function isConverged(a: Averages, factor = 0.2, fixCentroids = false): boolean {
@@ -110,6 +123,18 @@ function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i] * b[i];
   return s;
+}
+
+/**
+ * Standard error of ⟨d, g⟩ from the element-wise errors of the unsymmetrised g (elements treated as
+ * independent). d is symmetric and symmetrisation is an orthogonal projection P, so
+ * ⟨d, P g_raw⟩ = ⟨d, g_raw⟩: the average over symmetry copies is already in the sum over elements
+ * (no further 1/√|G|, unlike the error of a norm).
+ */
+function dotErr(d: ArrayLike<number>, gErr: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < d.length; i++) s += (d[i] * gErr[i]) ** 2;
+  return Math.sqrt(s);
 }
 
 /** Project Φ onto the symmetric, ASR-obeying subspace of the context. */
@@ -194,7 +219,8 @@ export function minimizePopulation(
   const fixR = !!options.fixCentroids;
   const reference = options.reference ?? ws.pop.centroids;
   let rep: Representation = options.representation ?? 'normal';
-  let lambda = options.lambda ?? 0.5;
+  let lambda = Math.min(options.lambda ?? 0.5, MAX_LAMBDA);
+  const kappa = options.kappa ?? 1;
   let R: Float64Array = Float64Array.from(start.R);
   let phi: Float64Array = Float64Array.from(start.phi);
   let acc = ws.averages(R, phi, T);
@@ -216,18 +242,18 @@ export function minimizePopulation(
   for (let step = 1; step <= maxSteps; step++) {
     if (acc.nEff / N < nEffThr || !(acc.precisionRatio >= precExhausted)) return done('ensemble-exhausted', step - 1);
     const dir = { G: acc.G, gRTilde: acc.gRTilde };
-    const gSig = acc.GNorm > acc.GNormErr && acc.GNorm > 0;
-    const gRold = dot(acc.gRTilde, acc.gR);
-    const rSig = !fixR && acc.gRNorm > acc.gRNormErr && gRold > 0;
-    const G2 = acc.GNorm * acc.GNorm;
-    lambda *= 1.5;
+    const useG = acc.GNorm > 0;
+    const useR = !fixR && dot(acc.gRTilde, acc.gR) > 0;
+    lambda = Math.min(1.5 * lambda, MAX_LAMBDA);
     let rejections = 0;
     let imaginary = 0;
     for (;;) {
       let trial: { R: Float64Array; phi: Float64Array } | null = null;
       let tAvg: Averages | null = null;
       try {
-        trial = stepParameters(k, R, phi, dir, lambda, { kappa: options.kappa, representation: rep, fixCentroids: fixR, reference, symmetry: ws.symmetry });
+        // λ_R = min(κλ, 1)
+        const kap = Math.min(kappa * lambda, MAX_LAMBDA) / lambda;
+        trial = stepParameters(k, R, phi, dir, lambda, { kappa: kap, representation: rep, fixCentroids: fixR, reference, symmetry: ws.symmetry });
         tAvg = ws.averages(trial.R, trial.phi, T);
       } catch (e) {
         if (!(e instanceof ImaginaryModeError) && !(e instanceof Error && /symSqrt|positive/.test(e.message))) throw e;
@@ -235,10 +261,10 @@ export function minimizePopulation(
       }
       let ok = false;
       if (tAvg) {
-        let s = 0;
-        if (gSig) s += dot(dir.G, tAvg.G) / G2;
-        if (rSig) s += dot(dir.gRTilde, tAvg.gR) / gRold;
-        ok = s >= 0 && tAvg.nEff / acc.nEff >= stepRatio && tAvg.precisionRatio >= precReject;
+        // significant overshoot along d in either block → reject
+        const overG = useG && dot(dir.G, tAvg.G) < -OVERSHOOT_SIGMAS * dotErr(dir.G, tAvg.GErr);
+        const overR = useR && dot(dir.gRTilde, tAvg.gR) < -OVERSHOOT_SIGMAS * dotErr(dir.gRTilde, tAvg.gRErr);
+        ok = !overG && !overR && tAvg.nEff / acc.nEff >= stepRatio && tAvg.precisionRatio >= precReject;
       }
       if (ok && trial && tAvg) {
         R = trial.R;

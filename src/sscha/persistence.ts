@@ -21,17 +21,25 @@
 //   history.jsonl                 one JSON line per accepted minimisation step (StepRecord + time); a
 //                                 partial last line is ignored
 //   state.json, state.bin         after every population's minimisation: population, λ, representation,
-//                                 reason; state.bin = R (3N) | Φ (3N·3N)
+//                                 reason; state.bin = R (3N) | Φ (3N·3N) [| cell (9) | strain (9) for a
+//                                 variable-cell run: the cell the run continues in; state.json has
+//                                 "cell": true and the bulk modulus of the cell steps]
+//   cells.jsonl                   variable-cell runs: one JSON line per population (CellStepRecord:
+//                                 cell, strain, volume, pressure tensor ± errors, F, G, the cell step
+//                                 that followed...); a partial last line is ignored. The headers of
+//                                 variable-cell populations also carry info.strain and info.volume.
 //   result.json, *.svg            written at the end by the caller
 //
 // Resume: `runSschaWithStore` loads the saved populations and passes them to runSscha
 // (SschaOptions.resume), which reuses them after checking them against a regeneration from seed +
 // stream, evaluates only the missing configurations and replays the (deterministic) minimisation:
-// the final numbers are bit-identical to an uninterrupted run.
+// the final numbers are bit-identical to an uninterrupted run. `runSschaVariableCellWithStore` does the
+// same for constant-pressure runs (src/sscha/variable-cell.ts), whose cell steps are replayed too.
 import type { Population } from './ensemble.js';
 import type { StepRecord } from './minimize.js';
 import { SschaError } from './modes.js';
 import { runSscha, type SschaOptions, type SschaPartial, type SschaResult, type SschaState } from './run.js';
+import { runSschaVariableCell, type CellStepRecord, type VariableCellOptions, type VariableCellPartial, type VariableCellResult } from './variable-cell.js';
 
 /** Synchronous byte storage addressed by relative names ("populations/pop-000.bin"). */
 export interface SschaStorage {
@@ -220,6 +228,19 @@ export interface StoredPopulation {
 /** Saved state after a population's minimisation (state.json + state.bin). */
 export interface StoredState extends SschaState {
   time: string;
+  /** Variable-cell runs: the cell (rows, Å) and strain the run continues in, and the step bulk modulus (GPa). */
+  cell?: Float64Array;
+  strain?: Float64Array;
+  bulkModulus?: number;
+}
+
+/** A cell-history record as stored in cells.jsonl (typed arrays as plain arrays). */
+export type StoredCellStep = { [K in keyof CellStepRecord]: CellStepRecord[K] extends Float64Array ? number[] : CellStepRecord[K] extends Float64Array | null ? number[] | null : CellStepRecord[K] } & { time?: string };
+
+function plainArrays(rec: object): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(rec)) out[key] = v instanceof Float64Array ? Array.from(v) : v;
+  return out;
 }
 
 /**
@@ -401,27 +422,55 @@ export class SschaRunStore {
     return out;
   }
 
-  saveState(s: SschaState): void {
-    const bin = f64Bytes([s.R, s.phi]);
+  /** Write state.bin then state.json (a variable-cell state also stores its cell and strain). */
+  saveState(s: SschaState & { cell?: ArrayLike<number>; strain?: ArrayLike<number>; bulkModulus?: number }): void {
+    const withCell = s.cell !== undefined && s.strain !== undefined;
+    const bin = f64Bytes(withCell ? [s.R, s.phi, s.cell!, s.strain!] : [s.R, s.phi]);
     this.storage.write('state.bin', bin);
     atomicJson(this.storage, 'state.json', {
       population: s.population, lambda: s.lambda, representation: s.representation, reason: s.reason, converged: s.converged,
+      ...(withCell ? { cell: true, bulkModulus: s.bulkModulus } : {}),
       n3: s.R.length, binBytes: bin.length, binChecksum: fnv1a(bin), time: new Date().toISOString(),
     });
   }
   loadState(): StoredState | null {
-    const j = parseJson<Omit<StoredState, 'R' | 'phi'> & { n3: number; binBytes: number; binChecksum: number }>(this.storage, 'state.json');
+    const j = parseJson<Omit<StoredState, 'R' | 'phi' | 'cell'> & { n3: number; binBytes: number; binChecksum: number; cell?: boolean }>(this.storage, 'state.json');
     const bin = this.storage.read('state.bin');
     if (!j || !bin || bin.length !== j.binBytes || fnv1a(bin) !== j.binChecksum) return null;
     const n3 = j.n3;
+    const o = 8 * (n3 + n3 * n3);
+    if (bin.length !== o + (j.cell ? 8 * 18 : 0)) return null;
     return {
       population: j.population, lambda: j.lambda, representation: j.representation, reason: j.reason, converged: j.converged, time: j.time,
       R: readF64(bin, 0, n3), phi: readF64(bin, 8 * n3, n3 * n3),
+      ...(j.cell ? { cell: readF64(bin, o, 9), strain: readF64(bin, o + 72, 9), bulkModulus: j.bulkModulus } : {}),
     };
   }
 
+  // -- cell history of variable-cell runs
+  resetCellHistory(): void {
+    this.storage.write('cells.jsonl', '');
+  }
+  appendCellStep(rec: CellStepRecord): void {
+    this.storage.append('cells.jsonl', JSON.stringify({ ...plainArrays(rec), time: new Date().toISOString() }) + '\n');
+  }
+  loadCellHistory(): StoredCellStep[] {
+    const b = this.storage.read('cells.jsonl');
+    if (!b) return [];
+    const out: StoredCellStep[] = [];
+    for (const line of dec.decode(b).split('\n')) {
+      if (!line.trim()) continue;
+      try {
+        out.push(JSON.parse(line));
+      } catch {
+        break; // a torn last line
+      }
+    }
+    return out;
+  }
+
   /** Write what an interrupted run computed (the configurations evaluated before the failure). */
-  savePartial(partial: SschaPartial): void {
+  savePartial(partial: Pick<SschaPartial, 'populations'>): void {
     for (const pop of partial.populations) {
       const name = popName('sscha', pop.index);
       if (this.storage.size(name + '.json') < 0) this.savePopulationHeader(pop, 'sscha');
@@ -473,6 +522,53 @@ export async function runSschaWithStore(store: SschaRunStore, opts: SschaOptions
     });
   } catch (e) {
     const partial = (e as { partial?: SschaPartial }).partial;
+    if (partial) store.savePartial(partial);
+    throw e;
+  }
+}
+
+/**
+ * runSschaVariableCell (src/sscha/variable-cell.ts) with every population (header with its strain and
+ * volume), configuration result, accepted step, cell-history record (cells.jsonl) and (cell, R, Φ)
+ * after each population written to `store` as they are computed; resumes from what the store holds
+ * (saved populations are reused, the minimisations and cell steps replayed: bit-identical numbers).
+ * The caller's hooks in `opts` are still called. On a failure with partial results (engine death,
+ * impossible pressure) the configurations computed so far are saved before the error is rethrown.
+ */
+export async function runSschaVariableCellWithStore(store: SschaRunStore, opts: VariableCellOptions, onResume?: (info: ResumeInfo) => void): Promise<VariableCellResult> {
+  const saved = store.loadPopulations();
+  if (opts.resume) throw new SschaError('runSschaVariableCellWithStore: give the saved populations through the store, not opts.resume');
+  onResume?.({ populations: saved.length, configurations: saved.reduce((s, p) => s + p.population.evaluated, 0) });
+  store.resetHistory(); // the replay re-emits every step and cell record
+  store.resetCellHistory();
+  try {
+    return await runSschaVariableCell({
+      ...opts,
+      resume: saved.map((s) => s.population),
+      onPopulation: (pop, stage, cell) => {
+        if (stage === 'sampled') store.savePopulationHeader(pop, 'sscha', { variableCell: true, strain: Array.from(cell.strain), volume: cell.volume });
+        else store.saveResults(pop);
+        opts.onPopulation?.(pop, stage, cell);
+      },
+      onEvaluated: (pop) => {
+        store.saveResults(pop);
+        opts.onEvaluated?.(pop);
+      },
+      onStep: (rec, avg) => {
+        store.appendHistory(rec);
+        opts.onStep?.(rec, avg);
+      },
+      onCellStep: (progress) => {
+        store.appendCellStep(progress.record);
+        opts.onCellStep?.(progress);
+      },
+      onMinimized: (s) => {
+        store.saveState(s);
+        opts.onMinimized?.(s);
+      },
+    });
+  } catch (e) {
+    const partial = (e as { partial?: VariableCellPartial }).partial;
     if (partial) store.savePartial(partial);
     throw e;
   }

@@ -3,12 +3,13 @@
 // frequencies (cm⁻¹) of the harmonic start, the auxiliary Φ and the Hessian at every q commensurate
 // with the supercell and along a band path by Fourier interpolation (physics.md 4.4, as src/phonons
 // does for harmonic Φ), SVG plots and the JSON result object. Isomorphic (no file system).
+import { dynSetFromRealSpace, writeQeDynSet } from '../io/qe-dyn.js';
 import { linePlot, type Series } from '../plot/svg.js';
 import { bandStructure, type BandPath, type BandStructure } from '../phonons/band-path.js';
 import { DynamicalMatrix } from '../phonons/dynamical-matrix.js';
 import { ForceConstants } from '../phonons/force-constants-model.js';
 import { THZ_TO_CM } from '../phonons/units.js';
-import type { Structure } from '../structure/structure.js';
+import { StructureError, type Structure } from '../structure/structure.js';
 import { cellIndexer, type Supercell } from '../structure/supercell.js';
 import type { Kernels } from '../wasm/kernels.js';
 import { EnsembleWorkspace, type Averages, type SschaSymmetry } from './averages.js';
@@ -231,4 +232,24 @@ export function lowestWavenumber(s: PhononSet): number {
     if (!g.acoustic?.includes(i)) m = Math.min(m, v);
   });
   return m;
+}
+
+/**
+ * A supercell matrix Φ (eV/Å², e.g. the SSCHA auxiliary Φ or the Hessian) of `unit` on `sc` as the
+ * texts of a Quantum ESPRESSO dynamical-matrix set (src/io/qe-dyn.ts: ibrav 0, one file per {q, −q},
+ * Φ(q) in Ry/bohr² with 16 significant digits, diagonalisation section included): `index` is
+ * PREFIX0 and files[k] is PREFIX(k+1). The set needs a diagonal supercell (its q grid); otherwise
+ * the result is `{ skipped: reason }`.
+ */
+export function qeDynTexts(k: Kernels, unit: Structure, sc: Supercell, phi: ArrayLike<number>, title: string): { index: string; files: string[]; grid: [number, number, number] } | { skipped: string } {
+  const fc = ForceConstants.fromSupercellMatrix(unit, sc, phi);
+  let grid: [number, number, number];
+  try {
+    grid = fc.grid;
+  } catch (e) {
+    if (e instanceof StructureError) return { skipped: `not written: a QE dynamical-matrix set needs a diagonal supercell (a q grid); ${e.message}` };
+    throw e;
+  }
+  const t = writeQeDynSet(dynSetFromRealSpace(fc, { title }), k);
+  return { ...t, grid };
 }

@@ -177,6 +177,78 @@ export function sschaSymmetry(supercell: Supercell | Structure, symmetry: Symmet
   return { symmetrizer, nTranslations };
 }
 
+/** Relative tolerance for frequencies of one symmetry multiplet (Φ is symmetrised exactly: ~1e-13). */
+const MULTIPLET_TOL = 1e-7;
+
+/**
+ * Statistical error (τ⁻¹) of the auxiliary frequencies ω_μ of the converged (R, Φ) of a population.
+ *
+ * The converged Φ solves G(Φ) = 0 for this ensemble's estimate G = Φ − ⟨∂²V⟩ (physics.md 5.6), so its
+ * noise is, to first order, the noise δG of that estimate at the solution (the Φ-dependence of ⟨∂²V⟩
+ * through the reweighting and the noise of free centroids are neglected; the latter is zero when the
+ * positions are fixed by symmetry). First-order perturbation theory gives δ(ω²_μ) = ẽ_μᵀ δG ẽ_μ, and
+ * because ẽ_μᵀ M^{1/2} e_ν = δ_μν the projection of G's estimator is a plain ensemble average:
+ *
+ *   ẽ_μᵀ G ẽ_μ = ⟨o_μ⟩,   o_iμ = (y_iμ / A_μ) (ẽ_μ · δf_i).
+ *
+ * Its error is the weighted ratio-estimator error with the antithetic pair as the unit of
+ * independence (configurations 2k, 2k+1 are strongly correlated),
+ *
+ *   err²(⟨o_μ⟩) = Σ_pairs [Σ_{i∈pair} w_i (o_iμ − ⟨o_μ⟩)]² / (Σ_i w_i)².
+ *
+ * The symmetriser replaces G by its group average; projected on a symmetry multiplet (degenerate ω,
+ * one irreducible representation) that is the multiplet mean of ẽ_νᵀ G ẽ_ν (Schur), so o is averaged
+ * over each multiplet per configuration before the error is taken. No division by √(group order):
+ * the symmetry copies are the same configurations, and their average is already the multiplet mean.
+ * The minimiser stops at ‖G‖ < 0.2·err (or below an absolute floor), so a residual ⟨o_μ⟩ = ẽ_μᵀ G ẽ_μ
+ * remains: it is the remaining (systematic) distance of ω²_μ from the fixed point and is added in
+ * quadrature (a few % at convergence; it dominates only when the statistical part vanishes, e.g. a
+ * pure cubic on-site potential, whose odd terms cancel exactly within antithetic pairs, or when the
+ * run stopped unconverged). Finally σ(ω_μ) = σ(ω²_μ) / (2ω_μ). (The previous estimate propagated
+ * element-wise errors of G as if independent and divided by √order: 8–20× below the run-to-run spread.)
+ */
+function frequencyErrors(k: Kernels, ws: EnsembleWorkspace, R: Float64Array, phi: Float64Array, T: number, symmetric: boolean): Float64Array {
+  // refresh the per-configuration buffers at the accepted (R, Φ) (the last evaluation may have been a rejected trial)
+  const a = ws.averages(R, phi, T);
+  const { nc, n3, m } = ws;
+  const omega = a.omega, amp = a.amplitude;
+  const y = ws.buffer('Y').toArray();
+  const w = ws.buffer('W').toArray();
+  // P = δF · Ẽᵀ (N_c × M): ẽ_μ · δf_i
+  const P = k.scope(() => {
+    const out = k.f64(nc * m);
+    k.fn<(...a: number[]) => void>('dgemm')(0, 1, nc, m, n3, 1, ws.buffer('DF').ptr, n3, ws.modes.etilde.ptr, n3, 0, out.ptr, m);
+    return out.toArray();
+  });
+  // multiplets: consecutive (ascending) ω within MULTIPLET_TOL, only when Φ is symmetrised
+  const group = new Int32Array(m);
+  let ng = 0;
+  for (let mu = 0; mu < m; mu++) {
+    if (mu > 0 && symmetric && Math.abs(omega[mu] - omega[mu - 1]) <= MULTIPLET_TOL * omega[mu]) group[mu] = group[mu - 1];
+    else group[mu] = ng++;
+  }
+  const size = new Float64Array(ng);
+  for (let mu = 0; mu < m; mu++) size[group[mu]]++;
+  // o_ig (multiplet means) and their weighted means
+  const o = new Float64Array(nc * ng);
+  let W = 0;
+  const mean = new Float64Array(ng);
+  for (let i = 0; i < nc; i++) {
+    W += w[i];
+    for (let mu = 0; mu < m; mu++) o[i * ng + group[mu]] += (y[i * m + mu] / amp[mu]) * P[i * m + mu] / size[group[mu]];
+    for (let g = 0; g < ng; g++) mean[g] += w[i] * o[i * ng + g];
+  }
+  for (let g = 0; g < ng; g++) mean[g] /= W;
+  const s2 = new Float64Array(ng);
+  const acc = new Float64Array(ng);
+  for (let i0 = 0; i0 < nc; i0 += 2) {
+    acc.fill(0);
+    for (let i = i0; i < Math.min(i0 + 2, nc); i++) for (let g = 0; g < ng; g++) acc[g] += w[i] * (o[i * ng + g] - mean[g]);
+    for (let g = 0; g < ng; g++) s2[g] += acc[g] * acc[g];
+  }
+  return Float64Array.from(omega, (wm, mu) => Math.hypot(Math.sqrt(s2[group[mu]]) / W, mean[group[mu]]) / (2 * wm));
+}
+
 /** Run the SSCHA (populations loop). */
 export async function runSscha(opts: SschaOptions): Promise<SschaResult> {
   const k = opts.kernels ?? (await loadKernels());
@@ -244,10 +316,7 @@ export async function runSscha(opts: SschaOptions): Promise<SschaResult> {
       // keep the step length across populations but not below the default start / 16
       lambda = Math.max(res.lambda, (mopts.lambda ?? 0.5) / 16);
       rep = res.representation === 'sqrt' ? (mopts.representation ?? 'normal') : rep; // back to normal once resampled
-      const sym = symmetry.symmetrizer;
-      const varW = ws.modes.modeVariances(res.averages.GErr);
-      const order = sym ? sym.order : 1;
-      const omegaErr = Float64Array.from(varW, (v, mu) => Math.sqrt(v / order) / (2 * res.averages.omega[mu]));
+      const omegaErr = frequencyErrors(k, ws, R, phi, T, !!symmetry.symmetrizer);
       populationReasons.push(res.reason);
       last = { averages: res.averages, reason: res.reason, converged: res.converged, omegaErr };
     } catch (e) {

@@ -30,6 +30,16 @@
 // Impossible pressures (the cell collapses or explodes: V/V₀ outside [1/maxVolumeChange,
 // maxVolumeChange], or the engine fails on a strained cell) end the run with a VariableCellError
 // whose `partial` holds the populations and cell history computed so far.
+//
+// Persistence and resume (physics.md 5.13; src/sscha/persistence.ts, runSschaVariableCellWithStore):
+// as runSscha. `onPopulation` announces every population when sampled (with its strain) and when
+// evaluated, `onEvaluated` after every engine batch, `onCellStep` every cell-history record and
+// `onMinimized` the (cell, R, Φ) the run continues from. `resume` takes the populations saved by an
+// interrupted run: population p is reused when it was drawn in bitwise the cell this run reaches
+// (and passes the checks of resumedPopulation: the same (R₀, Φ₀, T₀), seed, size, ξ and positions);
+// only its missing configurations are evaluated. Everything else (minimisations, pressures, cell
+// steps, the secant bulk modulus) is replayed deterministically, so a resumed run ends with
+// bit-identical numbers.
 import { CalculatorError, type Calculator } from '../calculators/calculator.js';
 import { loadKernels } from '../node/kernels.js';
 import { TAU_INV_TO_CM } from '../phonons/units.js';
@@ -40,10 +50,10 @@ import type { OperationSet } from '../symmetry/operations.js';
 import { Symmetrizer } from '../symmetry/symmetrize.js';
 import type { Kernels } from '../wasm/kernels.js';
 import { EnsembleWorkspace, type Averages, type SschaSymmetry } from './averages.js';
-import { evaluatePopulation, samplePopulation, type Population } from './ensemble.js';
+import { evaluatePopulation, samplePopulation, type Population, type SampleInput } from './ensemble.js';
 import { minimizePopulation, projectCentroids, projectPhi, type MinimizeOptions, type Representation, type StepRecord, type StopReason } from './minimize.js';
 import { ModeSet, SschaError, componentMasses } from './modes.js';
-import { sschaSymmetry } from './run.js';
+import { resumedPopulation, sschaSymmetry, type SschaState } from './run.js';
 
 /** 1 eV/Å³ in GPa (physics.md 1.2). */
 const GPA = 160.2176634;
@@ -100,10 +110,34 @@ export interface VariableCellOptions {
   kernels?: Kernels;
   minimize?: Omit<MinimizeOptions, 'onStep' | 'reference'>;
   onStep?: (rec: StepRecord & { populations: number }, averages: Averages) => void;
-  onPopulation?: (pop: Population, stage: 'sampled' | 'evaluated') => void;
-  /** After every population's minimisation, before the cell step. */
+  /**
+   * A population was sampled / fully evaluated (for persistence), with the strain ε (9, row-major)
+   * and supercell volume (Å³) of the cell it lives in. Resumed populations are not announced as
+   * 'sampled' again.
+   */
+  onPopulation?: (pop: Population, stage: 'sampled' | 'evaluated', cell: { strain: Float64Array; volume: number }) => void;
+  /** After every engine batch of a population (persist each configuration as it arrives). */
+  onEvaluated?: (pop: Population) => void;
+  /** After every population's minimisation, before the cell step (record.step is the step that follows). */
   onCellStep?: (progress: VariableCellProgress) => void;
+  /** After every population: the (cell, R, Φ) the run continues from (after the cell step, if any). */
+  onMinimized?: (state: VariableCellState) => void;
+  /**
+   * Populations saved by an interrupted run with the same inputs, in order (the last may be partly
+   * evaluated); see the module comment. Resumed populations must have been drawn in bitwise the
+   * cell this run reaches.
+   */
+  resume?: readonly Population[];
   signal?: AbortSignal;
+}
+
+/** State after a population of a variable-cell run (VariableCellOptions.onMinimized). */
+export interface VariableCellState extends SschaState {
+  /** The supercell cell (rows, Å) and strain ε (9, row-major) of the next population (or the final ones). */
+  cell: Float64Array;
+  strain: Float64Array;
+  /** Bulk modulus (GPa) of the cell steps from here on. */
+  bulkModulus: number;
 }
 
 /** One population of a variable-cell run: the cell it was sampled in and what was measured there. */
@@ -236,6 +270,12 @@ function dot9(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return s;
 }
 
+function sameBits(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
+  return true;
+}
+
 function isSupercell(s: Supercell | Structure): s is Supercell {
   return (s as Supercell).structure !== undefined && (s as Supercell).prim !== undefined;
 }
@@ -346,11 +386,17 @@ export async function runSschaVariableCell(opts: VariableCellOptions): Promise<V
   const describeCell = () => `V/V₀ = ${(Math.abs(det3(cell)) / V0).toFixed(4)} after ${cellHistory.length} cell step(s), target ${opts.pressure} GPa at ${T} K`;
 
   for (let p = 0; p < maxPop; p++) {
-    const pop = samplePopulation(k, { structure, centroids: R, phi, temperature: T, nConfigs: opts.nConfigs, seed: opts.seed, index: p, nTranslations: nt });
+    const input: SampleInput = { structure, centroids: R, phi, temperature: T, nConfigs: opts.nConfigs, seed: opts.seed, index: p, nTranslations: nt };
+    const saved = opts.resume?.[p];
+    if (saved && !sameBits(saved.cell, structure.cell))
+      fail(new SschaError(`saved population ${p} was drawn in another cell than this run reaches: the saved run had different inputs or options (start it in a new folder)`));
+    const pop = saved ? resumedPopulation(k, saved, input) : samplePopulation(k, input);
     populations.push(pop);
-    opts.onPopulation?.(pop, 'sampled');
+    const cellInfo = { strain: Float64Array.from(eps), volume: Math.abs(det3(cell)) };
+    if (!saved) opts.onPopulation?.(pop, 'sampled', cellInfo);
     try {
-      await evaluatePopulation(pop, opts.calculator, structure, { stress: true, batchSize: opts.batchSize, signal: opts.signal });
+      const onEvaluated = opts.onEvaluated;
+      await evaluatePopulation(pop, opts.calculator, structure, { stress: true, batchSize: opts.batchSize, signal: opts.signal, onProgress: onEvaluated && (() => onEvaluated(pop)) });
     } catch (e) {
       // an engine failing on a strained cell: most likely an impossible pressure; anything else
       // (abort, the first cell) is rethrown as it is, with the partial results attached
@@ -358,7 +404,7 @@ export async function runSschaVariableCell(opts: VariableCellOptions): Promise<V
       fail(e);
     }
     if (!pop.stresses) fail(new VariableCellError(`${opts.calculator.name} returned no stresses: the variable-cell SSCHA needs them`));
-    opts.onPopulation?.(pop, 'evaluated');
+    opts.onPopulation?.(pop, 'evaluated', cellInfo);
     const ws = new EnsembleWorkspace(k, pop, symmetry);
     let res;
     try {
@@ -397,6 +443,12 @@ export async function runSschaVariableCell(opts: VariableCellOptions): Promise<V
     }
     const volume = Math.abs(det3(cell));
     const innerOk = res.converged && a.nEff / a.nConfigs >= confirmNEff;
+    const innerReason: SschaState['reason'] = res.converged && !innerOk ? 'converged-unconfirmed' : res.reason;
+    const minimized = (): void =>
+      opts.onMinimized?.({
+        population: p, R, phi, lambda, representation: rep, reason: innerReason, converged: innerOk,
+        cell: Float64Array.from(cell), strain: Float64Array.from(eps), bulkModulus: B * GPA,
+      });
     const record: CellStepRecord = {
       population: p,
       cell: Float64Array.from(cell),
@@ -423,10 +475,12 @@ export async function runSschaVariableCell(opts: VariableCellOptions): Promise<V
       record.converged = true;
       converged = true;
       opts.onCellStep?.({ record, averages: a });
+      minimized();
       break;
     }
     if (p === maxPop - 1) {
       opts.onCellStep?.({ record, averages: a });
+      minimized();
       break;
     }
 
@@ -503,6 +557,7 @@ export async function runSschaVariableCell(opts: VariableCellOptions): Promise<V
     reference = structure.cartesian();
     R = projectCentroids(Rnew, reference, symmetry);
     phi = projectPhi(phi, symmetry);
+    minimized();
   }
 
   const { averages: a, P, Perr, record } = last!;

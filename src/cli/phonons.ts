@@ -5,7 +5,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { PotentialError, loadPotential } from '../calculators/builtin.js';
+import { PotentialError } from '../calculators/builtin.js';
+import { loadPotential } from '../node/potentials.js';
 import { CalculatorError, type Calculator } from '../calculators/calculator.js';
 import { loadKernels } from '../node/kernels.js';
 import { loadMoyo } from '../node/moyo.js';

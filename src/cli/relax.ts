@@ -2,7 +2,8 @@
 // built-in potentials. Progress on stderr (one line per step, only on a terminal); a summary or
 // --json on stdout; the relaxed structure written to --out (format from the extension).
 import type { Command } from 'commander';
-import { PotentialError, loadPotential } from '../calculators/builtin.js';
+import { PotentialError } from '../calculators/builtin.js';
+import { loadPotential } from '../node/potentials.js';
 import { CalculatorError, type Calculator } from '../calculators/calculator.js';
 import { formatFromName } from '../io/index.js';
 import { loadMoyo } from '../node/moyo.js';

@@ -155,7 +155,7 @@ export function parseCifNumber(s: string): number {
 const isUnknown = (t: Token) => !t.quoted && (t.value === '?' || t.value === '.');
 
 /** A symmetry operation {W|w}: s' = W s + w, W integer 3×3 row-major. */
-export interface SymOp {
+export interface CifSymOp {
   rot: Int32Array;
   trans: Float64Array;
   /** The text it came from. */
@@ -163,7 +163,7 @@ export interface SymOp {
 }
 
 /** Parse a symmetry operation in the "x, y, z" notation ("-x+1/2, y, -z", "x-y, x, z+0.25"). */
-export function parseSymop(s: string): SymOp | string {
+export function parseSymop(s: string): CifSymOp | string {
   const parts = s.toLowerCase().replace(/\s+/g, '').split(',');
   if (parts.length !== 3) return `expected 3 comma-separated components, got ${parts.length}`;
   const rot = new Int32Array(9);
@@ -320,7 +320,7 @@ export function readCif(text: string, fileName = 'input.cif', options: CifReadOp
       break;
     }
   }
-  const ops: SymOp[] = [];
+  const ops: CifSymOp[] = [];
   if (opTokens.length === 0) {
     const isP1 = (spaceGroup === undefined || /^p\s*1$/i.test(spaceGroup)) && (sgNumber === undefined || sgNumber === 1);
     if (!isP1)
@@ -329,12 +329,12 @@ export function readCif(text: string, fileName = 'input.cif', options: CifReadOp
         `space group ${spaceGroup ?? `number ${sgNumber}`} is given but no symmetry operations ` +
           '(_space_group_symop_operation_xyz or _symmetry_equiv_pos_as_xyz) are listed',
       );
-    ops.push(parseSymop('x,y,z') as SymOp);
+    ops.push(parseSymop('x,y,z') as CifSymOp);
   } else {
     for (const t of opTokens) {
       const op = parseSymop(t.value);
       if (typeof op === 'string') fail(t.line, `symmetry operation ${JSON.stringify(t.value)}: ${op}`);
-      ops.push(op as SymOp);
+      ops.push(op as CifSymOp);
     }
   }
 

@@ -1,7 +1,7 @@
 // Node adapter: read the compiled module from the package's build/ folder.
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { Kernels } from '../wasm/kernels.js';
+import { Kernels, setDefaultKernelLoader } from '../wasm/kernels.js';
 
 // src/node/ when run from source (vitest, tsx), dist/src/node/ when compiled.
 const DEFAULT_WASM =
@@ -26,3 +26,6 @@ export function loadKernels(path?: string | URL): Promise<Kernels> {
 export async function freshKernels(path?: string | URL): Promise<Kernels> {
   return Kernels.instantiate(await readFile(path ?? DEFAULT_WASM));
 }
+
+// In Node the package's own build is the default module.
+setDefaultKernelLoader(() => loadKernels());

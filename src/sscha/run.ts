@@ -3,13 +3,13 @@
 // maxPopulations is reached. Populations are kept in memory as plain data (ensemble.ts) so that they
 // can be persisted and a run resumed.
 import { CalculatorError, type Calculator } from '../calculators/calculator.js';
-import { loadKernels } from '../node/kernels.js';
 import { TAU_INV_TO_CM } from '../phonons/units.js';
 import type { Structure } from '../structure/structure.js';
 import type { Supercell } from '../structure/supercell.js';
 import { supercellOperations, type OperationSet } from '../symmetry/operations.js';
 import { Symmetrizer } from '../symmetry/symmetrize.js';
 import type { Kernels } from '../wasm/kernels.js';
+import { defaultKernels } from '../wasm/kernels.js';
 import { EnsembleWorkspace, type Averages, type SschaSymmetry } from './averages.js';
 import { evaluatePopulation, samplePopulation, type Population, type SampleInput } from './ensemble.js';
 import { minimizePopulation, projectCentroids, projectPhi, type MinimizeOptions, type Representation, type StepRecord, type StopReason } from './minimize.js';
@@ -251,7 +251,7 @@ function frequencyErrors(k: Kernels, ws: EnsembleWorkspace, R: Float64Array, phi
 
 /** Run the SSCHA (populations loop). */
 export async function runSscha(opts: SschaOptions): Promise<SschaResult> {
-  const k = opts.kernels ?? (await loadKernels());
+  const k = opts.kernels ?? (await defaultKernels());
   const structure = isSupercell(opts.supercell) ? opts.supercell.structure : opts.supercell;
   const ncells = opts.ncells ?? (isSupercell(opts.supercell) ? opts.supercell.ncells : 1);
   const n = structure.natoms, n3 = 3 * n;

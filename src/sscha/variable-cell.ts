@@ -41,7 +41,6 @@
 // steps, the secant bulk modulus) is replayed deterministically, so a resumed run ends with
 // bit-identical numbers.
 import { CalculatorError, type Calculator } from '../calculators/calculator.js';
-import { loadKernels } from '../node/kernels.js';
 import { TAU_INV_TO_CM } from '../phonons/units.js';
 import { det3, inv3 } from '../structure/mat3.js';
 import type { Structure } from '../structure/structure.js';
@@ -49,6 +48,7 @@ import type { Supercell } from '../structure/supercell.js';
 import type { OperationSet } from '../symmetry/operations.js';
 import { Symmetrizer } from '../symmetry/symmetrize.js';
 import type { Kernels } from '../wasm/kernels.js';
+import { defaultKernels } from '../wasm/kernels.js';
 import { EnsembleWorkspace, type Averages, type SschaSymmetry } from './averages.js';
 import { evaluatePopulation, samplePopulation, type Population, type SampleInput } from './ensemble.js';
 import { minimizePopulation, projectCentroids, projectPhi, type MinimizeOptions, type Representation, type StepRecord, type StopReason } from './minimize.js';
@@ -58,7 +58,7 @@ import { resumedPopulation, sschaSymmetry, type SschaState } from './run.js';
 /** 1 eV/Å³ in GPa (physics.md 1.2). */
 const GPA = 160.2176634;
 
-export type CellMode = 'full' | 'fixed-volume' | 'fixed-shape';
+export type VariableCellMode = 'full' | 'fixed-volume' | 'fixed-shape';
 
 export interface VariableCellProgress {
   /** The cell-history record of the population that just finished (before its cell step). */
@@ -79,7 +79,7 @@ export interface VariableCellOptions {
   /** Target pressure P₀ (GPa). Ignored for the cell in 'fixed-volume' mode (G still uses it). */
   pressure: number;
   /** 'full' (default), 'fixed-volume' (shape relaxed at constant volume) or 'fixed-shape' (volume only). */
-  cellMode?: CellMode;
+  cellMode?: VariableCellMode;
   /** Configurations per population (even). */
   nConfigs: number;
   seed: number | bigint;
@@ -174,7 +174,7 @@ export interface CellStepRecord {
 export interface VariableCellResult {
   converged: boolean;
   reason: 'converged' | 'max-populations';
-  cellMode: CellMode;
+  cellMode: VariableCellMode;
   temperature: number;
   /** Target pressure (GPa). */
   targetPressure: number;
@@ -281,7 +281,7 @@ function isSupercell(s: Supercell | Structure): s is Supercell {
 }
 
 /** Projected mismatch D (eV/Å³) of the cell mode and the per-component error used for it. */
-function mismatch(P: Float64Array, Perr: Float64Array, P0: number, mode: CellMode): { D: Float64Array; err: Float64Array } {
+function mismatch(P: Float64Array, Perr: Float64Array, P0: number, mode: VariableCellMode): { D: Float64Array; err: Float64Array } {
   const p = (P[0] + P[4] + P[8]) / 3;
   const pe = (Perr[0] + Perr[4] + Perr[8]) / 3;
   const D = new Float64Array(9);
@@ -304,13 +304,13 @@ function mismatch(P: Float64Array, Perr: Float64Array, P0: number, mode: CellMod
  * with (R, Φ), one cell step per population. See the module comment for the algorithm.
  */
 export async function runSschaVariableCell(opts: VariableCellOptions): Promise<VariableCellResult> {
-  const k = opts.kernels ?? (await loadKernels());
+  const k = opts.kernels ?? (await defaultKernels());
   const base = isSupercell(opts.supercell) ? opts.supercell.structure : opts.supercell;
   const ncells = opts.ncells ?? (isSupercell(opts.supercell) ? opts.supercell.ncells : 1);
   const n = base.natoms, n3 = 3 * n;
   const nt = opts.nTranslations ?? 3;
   const T = opts.T;
-  const mode: CellMode = opts.cellMode ?? 'full';
+  const mode: VariableCellMode = opts.cellMode ?? 'full';
   if (!['full', 'fixed-volume', 'fixed-shape'].includes(mode)) throw new SschaError(`cellMode must be 'full', 'fixed-volume' or 'fixed-shape', got ${String(mode)}`);
   if (!(T >= 0) || !Number.isFinite(T)) throw new SschaError(`temperature must be finite and >= 0 K, got ${T}`);
   if (!Number.isFinite(opts.pressure)) throw new SschaError(`target pressure must be finite (GPa), got ${opts.pressure}`);

@@ -205,3 +205,29 @@ export class Kernels {
     return f as F;
   }
 }
+
+// The default module for code that is not handed one. Node registers its file loader when
+// src/node/kernels.ts is imported; other hosts set one (or pass `kernels` explicitly).
+let defaultLoader: (() => Promise<Kernels>) | null = null;
+let defaultInstance: Promise<Kernels> | null = null;
+
+/** Set how the default kernel module is obtained (e.g. `() => Kernels.fromUrl(url)` in a browser). */
+export function setDefaultKernelLoader(loader: () => Promise<Kernels>): void {
+  defaultLoader = loader;
+  defaultInstance = null;
+}
+
+/** The default kernel module (loaded once). */
+export function defaultKernels(): Promise<Kernels> {
+  if (!defaultInstance) {
+    if (!defaultLoader) {
+      return Promise.reject(
+        new KernelError(
+          'no kernel module: pass `kernels` (Kernels.fromUrl(url) in a browser) or call setDefaultKernelLoader() first',
+        ),
+      );
+    }
+    defaultInstance = defaultLoader();
+  }
+  return defaultInstance;
+}

@@ -11,6 +11,7 @@ import { neighborPairs } from '../../src/neighbors/neighbor-list.js';
 import type { Kernels } from '../../src/wasm/kernels.js';
 import { maxAbs } from '../helpers/arrays.js';
 import { DIAMOND, FCC, d5, displaced, randomCrystal, strained } from './helpers.js';
+import { fileReader } from '../../src/node/potentials.js';
 
 interface OneShot {
   computeOne(s: Structure): { energy: number; forces: Float64Array; stress: Float64Array };
@@ -129,7 +130,7 @@ describe('forces and stress equal finite differences of the energy', async () =>
   });
 
   it('Stillinger-Weber, two species (GaN.sw form) in a small cell (many images)', () => {
-    const calc = new StillingerWeberCalculator(k, { type: 'stillinger-weber', file: 'GaN.sw' }, 'GaN', 'test/fixtures/potentials');
+    const calc = new StillingerWeberCalculator(k, { type: 'stillinger-weber', file: 'GaN.sw' }, 'GaN', fileReader('test/fixtures/potentials'));
     // zincblende-like GaN, one conventional cell only: neighbours include periodic images of atoms' own images
     const s = randomCrystal(DIAMOND, 4.5, 1, (q) => (q < 4 ? 'Ga' : 'N'), 16, 0.1, 0.15);
     const { fRel, sRel } = fdCheck(calc, s);

@@ -8,6 +8,7 @@ import { StillingerWeberCalculator } from '../../src/calculators/stillinger-webe
 import { Structure } from '../../src/structure/structure.js';
 import { maxAbs, maxAbsDiff } from '../helpers/arrays.js';
 import { DIAMOND, supercell } from './helpers.js';
+import { fileReader } from '../../src/node/potentials.js';
 
 const DIR = 'test/fixtures/potentials';
 interface Case {
@@ -34,7 +35,7 @@ describe('built-in potentials reproduce ASE / LAMMPS', async () => {
 
   for (const c of cases) {
     it(`${c.name} (${c.engine})`, async () => {
-      const calc = builtinCalculator(k, c.potential, { source: c.name, baseDir: DIR });
+      const calc = builtinCalculator(k, c.potential, { source: c.name, readFile: fileReader(DIR) });
       const s = new Structure({ cell: c.structure.cell, cartesian: c.structure.cartesian, species: c.structure.species });
       const [r] = await calc.compute([s], { stress: true });
       const dE = Math.abs(r.energy - c.energy) / Math.max(1, Math.abs(c.energy));

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadPotential } from '../../src/calculators/builtin.js';
+import { loadPotential } from '../../src/node/potentials.js';
 import { readQeDynSetFiles, writeQeDynSetFiles } from '../../src/cli/convert.js';
 import { dynModes, dynSetFromRealSpace } from '../../src/io/qe-dyn.js';
 import { readStructureFile } from '../../src/node/files.js';

@@ -14,6 +14,7 @@ import {
 } from '../../src/phonons/index.js';
 import { Structure } from '../../src/structure/structure.js';
 import type { Kernels } from '../../src/wasm/kernels.js';
+import { fileReader } from '../../src/node/potentials.js';
 
 interface Fixture {
   name: string;
@@ -53,7 +54,7 @@ for (const name of ['fcc-ar-lj', 'hex-cuni-morse', 'diamond-si-sw']) {
       k = await loadKernels();
       loadMoyo();
       unit = new Structure({ cell: fx.structure.cell, species: fx.structure.species, frac: fx.structure.frac, masses: fx.structure.masses });
-      const calc = builtinCalculator(k, fx.potential, { source: name, baseDir: 'test/fixtures/potentials' });
+      const calc = builtinCalculator(k, fx.potential, { source: name, readFile: fileReader('test/fixtures/potentials') });
       ours = await computeForceConstants(calc, unit, fx.supercell);
       dm = new DynamicalMatrix(k, ours);
     });

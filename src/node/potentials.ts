@@ -1,0 +1,25 @@
+// Node adapter: read a JSON potential file (and the files it names, e.g. a LAMMPS .sw file, relative
+// to it) and build its calculator.
+import { readFileSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join } from 'node:path';
+import { type BuiltinOptions, builtinCalculator, PotentialError } from '../calculators/builtin.js';
+import type { Calculator } from '../calculators/calculator.js';
+import { loadKernels } from './kernels.js';
+
+/** Reads paths relative to `dir` (absolute paths as they are). */
+export function fileReader(dir: string): (path: string) => string {
+  return (path) => readFileSync(isAbsolute(path) ? path : join(dir, path), 'utf8');
+}
+
+/** Read a JSON potential file and build its calculator. */
+export async function loadPotential(path: string, opts: BuiltinOptions = {}): Promise<Calculator> {
+  const source = opts.source ?? basename(path);
+  let obj: unknown;
+  try {
+    obj = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new PotentialError(`${source}: ${(e as Error).message}`);
+  }
+  const k = opts.kernels ?? (await loadKernels());
+  return builtinCalculator(k, obj, { ...opts, source, readFile: opts.readFile ?? fileReader(dirname(path)) });
+}

@@ -8,6 +8,7 @@ import { registerConvert } from '../src/cli/convert.js';
 import { registerRelax } from '../src/cli/relax.js';
 import { registerPhonons } from '../src/cli/phonons.js';
 import { registerSscha } from '../src/cli/sscha.js';
+import { registerServe } from '../src/cli/serve.js';
 // Each stage registers its own subcommand from src/cli/<stage>.ts (one import + one call here).
 
 const program = new Command();
@@ -32,6 +33,7 @@ registerConvert(program);
 registerRelax(program);
 registerPhonons(program);
 registerSscha(program);
+registerServe(program);
 
 async function main(): Promise<void> {
   try {

@@ -18,3 +18,4 @@ export * from './calculators/builtin.js';
 export * from './phonons/index.js';
 export * from './relax/index.js';
 export * from './sscha/index.js';
+export * from './engines/ipi-protocol.js';

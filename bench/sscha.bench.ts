@@ -21,7 +21,10 @@
 // workspace + averages (kernel memory is reused and never returned, so the sizes run in increasing
 // order; each workspace is freed before the next, populations are kept alive).
 //
-// Run: npx tsc -p . && node dist/bench/sscha.bench.js [--with-python-hessian] [--configs 1000]
+// Run: npx tsc -p . && node dist/bench/sscha.bench.js [--with-python-hessian] [--configs 1000] [--quick]
+// --quick: no python-sscha peer, no memory scan, no Hessian (for iterating on the step time); the
+// step's parts (update, modes, precision ratio, ssAverages kernel, G symmetrisation) are printed in
+// every mode.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -40,6 +43,7 @@ import { measure, report, runBenchmark, type ResultRow } from './lib.js';
 
 const args = process.argv.slice(2);
 const WITH_PY_HESSIAN = args.includes('--with-python-hessian');
+const QUICK = args.includes('--quick');
 const NC = Number(args[args.indexOf('--configs') + 1] ?? 1000) || 1000;
 const SUPER = 4;
 const T = 300;
@@ -121,7 +125,7 @@ async function main(): Promise<void> {
   // memory vs ensemble size (sample + evaluate + workspace + averages, kept alive together)
   const memRows: ResultRow[] = [];
   const keep: Population[] = [];
-  for (const nc of [1000, 2000, 4000]) {
+  for (const nc of QUICK ? [] : [1000, 2000, 4000]) {
     const p = samplePopulation(k, sampleInput(nc, 10 + nc));
     await evaluatePopulation(p, calc, s, { stress: false });
     const w = new EnsembleWorkspace(k, p, sym);
@@ -173,7 +177,31 @@ async function main(): Promise<void> {
     const next = stepParameters(k, R, phi, a0, 0.5, { reference: R, symmetry: sym });
     ws.averages(next.R, next.phi, T);
   }, { minTimeMs: 3000, minIterations: 5 });
+  // parts of the step (same trial point): the update (Φ, R and their symmetrisation), the modes of the
+  // new Φ, the precision ratio, the ensemble kernel, the symmetrisation + ASR of G
+  const next = stepParameters(k, R, phi, a0, 0.5, { reference: R, symmetry: sym });
+  const aNext = ws.averages(next.R, next.phi, T);
+  const wsi = ws as unknown as { table: { ptr: number }; paired: boolean; antitheticPositions: boolean; volume: number; nc: number; n3: number; m: number };
+  const avgKernel = k.fn<(...x: number[]) => number>('ssAverages');
+  const flags = (wsi.paired ? 1 : 0) | (wsi.antitheticPositions ? 2 : 0);
+  const part = async (f: () => unknown) => (await measure(f, { minTimeMs: 1000, minIterations: 5 })).ms;
+  const parts = {
+    update: await part(() => stepParameters(k, R, phi, a0, 0.5, { reference: R, symmetry: sym })),
+    modes: await part(() => ws.modes.compute(next.phi, T)),
+    precisionRatio: await part(() => ws.precisionRatio()),
+    ssAverages: await part(() => avgKernel(wsi.nc, wsi.n3, wsi.m, 0, wsi.volume, wsi.table.ptr, flags)),
+    symmetriseG: await part(() => sym.symmetrizer!.forceConstants(aNext.G, { asr: true })),
+  };
+  ws.averages(next.R, next.phi, T); // leave the workspace consistent
+  console.log(
+    `# one step ${tStep.ms.toFixed(1)} ms: update ${parts.update.toFixed(1)}, modes ${parts.modes.toFixed(1)}, precision ratio ${parts.precisionRatio.toFixed(1)}, ` +
+      `ssAverages kernel ${parts.ssAverages.toFixed(1)} (antithetic positions: ${wsi.antitheticPositions}), G symmetrisation + ASR ${parts.symmetriseG.toFixed(1)} ms`,
+  );
   ws.free();
+  if (QUICK) {
+    console.log(`# --quick: sampling ${tSample.ms.toFixed(1)} ms, init ${tInit.ms.toFixed(1)} ms, one minimisation step ${tStep.ms.toFixed(1)} ms (python-sscha: 2360–2620 ms in earlier runs; not run)`);
+    return;
+  }
   const tHess = await measure(() => sschaHessian(k, pop, sc, sym, R, phi, T), { minTimeMs: 3000, minIterations: 3, warmupIterations: 1 });
   const a = (() => {
     const w = new EnsembleWorkspace(k, pop, sym);
@@ -220,6 +248,7 @@ async function main(): Promise<void> {
     const sS = ps('minim_one_step')! / tStep.ms;
     notes.push(`speed-up vs python-sscha: ensemble generation ${sG.toFixed(1)}×, one minimisation step ${sS.toFixed(1)}× (targets ≥ 20×: ${sG >= 20 && sS >= 20 ? 'met' : 'NOT met'})`);
   }
+  notes.push(`one step split: update ${parts.update.toFixed(1)} ms, modes ${parts.modes.toFixed(1)} ms, precision ratio ${parts.precisionRatio.toFixed(1)} ms, ssAverages kernel ${parts.ssAverages.toFixed(1)} ms, G symmetrisation ${parts.symmetriseG.toFixed(1)} ms`);
   const m1 = memRows[0], m4 = memRows[2];
   const g1 = Number(m1['WASM growth since start (MB)']), g4 = Number(m4['WASM growth since start (MB)']);
   notes.push(`WASM growth 1000 → 4000 configurations: ${g1} → ${g4} MB (×${(g4 / Math.max(g1, 1e-9)).toFixed(2)} for ×4 configurations)`);

@@ -2,11 +2,17 @@
 //
 //   ssAverages(nc, n3, m, exact, volume, ptrs, paired): i32
 //   `ptrs` is a table of byte addresses (u32, slot numbers below); every array is row-major f64.
-//   paired != 0: configurations 2k and 2k+1 are an antithetic pair (ξ and −ξ, physics.md 5.2) and
-//   every error is computed over the nc/2 pairs (see "Errors" below); paired = 0 (odd nc, or a
+//   paired & 1: configurations 2k and 2k+1 are an antithetic pair (ξ and −ξ, physics.md 5.2) and
+//   every error is computed over the nc/2 pairs (see "Errors" below); otherwise (odd nc, or a
 //   population that is not made of pairs): per configuration.
+//   paired & 2 (requires & 1): the positions are antithetic too, x_{2k,2k+1} = R₀ ± v_k (to rounding of
+//   the stored positions, checked by the host), with R0 (n3) and V (nc/2 x n3, v_k = ½(x_{2k} − x_{2k+1}))
+//   given: then u_{2k,2k+1} = c ± v_k with c = R₀ − R, and y = Bc ± Bv_k, Φu = Φc ± Φv_k take GEMMs
+//   over the nc/2 pairs only (half the cost of the two largest ensemble GEMMs). u differs from x − R
+//   by the rounding of the stored positions (≤ 1 ulp of R₀); at R = R₀ the members are exactly ±.
 //   Inputs
 //     X  (nc x n3)  positions x_i (Cartesian Å)          R  (n3)       centroids
+//     R0 (n3)       generating centroids (paired & 2)     V (nc/2 x n3) v_k = ½(x_{2k} − x_{2k+1}) (paired & 2)
 //     MASS (n3)     per-component masses (amu)            POLAR (m x n3) e_μ (rows)
 //     AMP (m)       A_μ of the current modes               AMP0 (m)     A⁽⁰⁾_μ of the generating modes
 //     OMEGA2 (m)    ω²_μ                                   PHI (n3 x n3) current Φ (symmetric)
@@ -77,7 +83,9 @@ export const SA_ION: i32 = 28;
 export const SA_IONERR: i32 = 29;
 export const SA_P: i32 = 30;
 export const SA_PERR: i32 = 31;
-export const SA_SLOTS: i32 = 32;
+export const SA_R0: i32 = 32;
+export const SA_V: i32 = 33;
+export const SA_SLOTS: i32 = 34;
 
 @inline function ld(p: usize, i: i32): f64 {
   return load<f64>(p + (<usize>i << 3));
@@ -92,8 +100,12 @@ export const SA_SLOTS: i32 = 32;
 export function ssAverages(nc: i32, n3: i32, m: i32, exact: i32, volume: f64, t: usize, paired: i32): i32 {
   if (nc <= 0 || n3 <= 0 || m <= 0 || m > n3 || !(volume > 0)) return 4;
   if (paired != 0 && (nc & 1) != 0) return 4;
+  if ((paired & 2) != 0 && (paired & 1) == 0) return 4;
   // error units: pairs (2k, 2k+1) (us = 2) or single configurations (us = 1)
-  const us: i32 = paired != 0 ? 2 : 1;
+  const us: i32 = (paired & 1) != 0 ? 2 : 1;
+  // antithetic positions: ensemble GEMMs over the nc/2 pairs
+  const pp = (paired & 2) != 0;
+  const kp: i32 = nc >> 1;
   const nk: i32 = nc / us;
   const X = ptr(t, SA_X), R = ptr(t, SA_R), MASS = ptr(t, SA_MASS), POLAR = ptr(t, SA_POLAR);
   const AMP = ptr(t, SA_AMP), AMP0 = ptr(t, SA_AMP0), OMEGA2 = ptr(t, SA_OMEGA2), PHI = ptr(t, SA_PHI);
@@ -103,21 +115,56 @@ export function ssAverages(nc: i32, n3: i32, m: i32, exact: i32, volume: f64, t:
   const W = ptr(t, SA_W), SCAL = ptr(t, SA_SCAL), GR = ptr(t, SA_GR), GRERR = ptr(t, SA_GRERR);
   const G = ptr(t, SA_G), GERR = ptr(t, SA_GERR), ION = ptr(t, SA_ION), IONERR = ptr(t, SA_IONERR);
   const P = ptr(t, SA_P), PERR = ptr(t, SA_PERR);
+  const R0 = pp ? ptr(t, SA_R0) : 0, V = pp ? ptr(t, SA_V) : 0;
   if (!finiteVec(E, nc) || !finiteVec(F, nc * n3)) return 1;
   if (S != 0 && !finiteVec(S, nc * 9)) return 1;
   const nn = nc * n3;
 
-  // 1. u_i = x_i − R
-  for (let i = 0; i < nc; i++) {
-    const xr = X + (<usize>(i * n3) << 3), ur = U + (<usize>(i * n3) << 3);
-    for (let a = 0; a < n3; a++) st(ur, a, ld(xr, a) - ld(R, a));
+  // 1. u_i = x_i − R (antithetic positions: u_{2k,2k+1} = c ± v_k, c = R₀ − R)
+  const cv: usize = pp ? heap.alloc(<usize>(2 * n3 + m) << 3) : 0;
+  const YV: usize = pp ? heap.alloc(<usize>(kp * m) << 3) : 0;
+  if (pp) {
+    for (let a = 0; a < n3; a++) st(cv, a, ld(R0, a) - ld(R, a));
+    for (let p = 0; p < kp; p++) {
+      const vr = V + (<usize>(p * n3) << 3), ua = U + (<usize>(2 * p * n3) << 3), ub = ua + (<usize>n3 << 3);
+      for (let a = 0; a < n3; a++) {
+        const c = ld(cv, a), v = ld(vr, a);
+        st(ua, a, c + v);
+        st(ub, a, c - v);
+      }
+    }
+  } else {
+    for (let i = 0; i < nc; i++) {
+      const xr = X + (<usize>(i * n3) << 3), ur = U + (<usize>(i * n3) << 3);
+      for (let a = 0; a < n3; a++) st(ur, a, ld(xr, a) - ld(R, a));
+    }
   }
   // 2. B_μa = √m_a e_μa / A_μ ;  Y = U Bᵀ
   for (let mu = 0; mu < m; mu++) {
     const ia = 1.0 / ld(AMP, mu);
     for (let a = 0; a < n3; a++) st(B, mu * n3 + a, ld(POLAR, mu * n3 + a) * Math.sqrt(ld(MASS, a)) * ia);
   }
-  dgemm(0, 1, nc, m, n3, 1.0, U, n3, B, n3, 0.0, Y, m);
+  if (pp) {
+    // Y_{2k,2k+1} = Bc ± B v_k: yv_k = B v_k for the pairs into YV (kp x m), c_y = Bc into cv[n3 ..)
+    dgemm(0, 1, kp, m, n3, 1.0, V, n3, B, n3, 0.0, YV, m);
+    const bc = cv + (<usize>n3 << 3);
+    for (let mu = 0; mu < m; mu++) {
+      const br = B + (<usize>(mu * n3) << 3);
+      let s: f64 = 0;
+      for (let a = 0; a < n3; a++) s += ld(br, a) * ld(cv, a);
+      st(bc, mu, s);
+    }
+    for (let p = 0; p < kp; p++) {
+      const wr = YV + (<usize>(p * m) << 3), ya = Y + (<usize>(2 * p * m) << 3), yb = ya + (<usize>m << 3);
+      for (let mu = 0; mu < m; mu++) {
+        const c = ld(bc, mu), v = ld(wr, mu);
+        st(ya, mu, c + v);
+        st(yb, mu, c - v);
+      }
+    }
+  } else {
+    dgemm(0, 1, nc, m, n3, 1.0, U, n3, B, n3, 0.0, Y, m);
+  }
 
   // 3. weights (physics.md 5.4), in log space, max-subtracted
   let lnPref: f64 = 0;
@@ -151,7 +198,26 @@ export function ssAverages(nc: i32, n3: i32, m: i32, exact: i32, volume: f64, t:
   const isw = 1.0 / sw, isw2 = isw * isw;
 
   // 4. harmonic reference: DF = U Φ (Φ symmetric, rows are Φ u_i), δV, then DF ← f + Φu
-  dgemm(0, 0, nc, n3, n3, 1.0, U, n3, PHI, n3, 0.0, DF, n3);
+  if (pp) {
+    // rows Φc ± Φv_k: v_kᵀΦ for the pairs into WK (kp x n3 ≤ nc x m), cᵀΦ into cv[n3 + m ..)
+    dgemm(0, 0, kp, n3, n3, 1.0, V, n3, PHI, n3, 0.0, WK, n3);
+    const pc = cv + (<usize>(n3 + m) << 3);
+    for (let b = 0; b < n3; b++) st(pc, b, 0);
+    for (let a = 0; a < n3; a++) {
+      const c = ld(cv, a), pr = PHI + (<usize>(a * n3) << 3);
+      for (let b = 0; b < n3; b++) st(pc, b, ld(pc, b) + c * ld(pr, b));
+    }
+    for (let p = 0; p < kp; p++) {
+      const wr = WK + (<usize>(p * n3) << 3), da = DF + (<usize>(2 * p * n3) << 3), db = da + (<usize>n3 << 3);
+      for (let b = 0; b < n3; b++) {
+        const c = ld(pc, b), v = ld(wr, b);
+        st(da, b, c + v);
+        st(db, b, c - v);
+      }
+    }
+  } else {
+    dgemm(0, 0, nc, n3, n3, 1.0, U, n3, PHI, n3, 0.0, DF, n3);
+  }
   let vh: f64 = 0;
   for (let i = 0; i < nc; i++) {
     const ur = U + (<usize>(i * n3) << 3), pr = DF + (<usize>(i * n3) << 3), fr = F + (<usize>(i * n3) << 3);
@@ -255,12 +321,68 @@ export function ssAverages(nc: i32, n3: i32, m: i32, exact: i32, volume: f64, t:
   // 7. Z = ⟨y δfᵀ⟩ and its element-wise error. With P_k = Σ_{i∈k} w_i y_i δf_iᵀ (units k) and
   //    s_k = Σ_{i∈k} w_i:  Σ_k (P_k − Z s_k)² = Σ_k P_k² − 2 Z Σ_k s_k P_k + Z² Σ_k s_k²,
   //    every sum a GEMM over the ensemble (element-wise squares of rows), never a K×m×n3 array.
+  let ss2: f64 = 0; // Σ_k s_k²
+  if (pp) {
+    // Antithetic positions: y_{a,b} = c_y ± yv_k (a, b = 2k, 2k+1; c_y = Bc the same for every row),
+    // so with q = δf, e_k = w_a q_a + w_b q_b, d_k = w_a q_a − w_b q_b:
+    //   P_k = c_y e_kᵀ + yv_k d_kᵀ,   Σ_k P_k = c_y (Σe)ᵀ + Σ_k yv_k d_kᵀ,
+    //   Σ_k s_k P_k = c_y (Σ s e)ᵀ + Σ_k (s_k yv_k) d_kᵀ,
+    //   Σ_k P_k² = c_y² (Σ e²)ᵀ + Σ_k yv_k² (d_k²)ᵀ + 2 c_y ∘ Σ_k yv_k (e_k d_k)ᵀ   (element-wise in μ, b):
+    // four GEMMs over the nc/2 pairs (instead of 3.5 nc rows). At R = R₀ (c_y = 0) only the yv terms
+    // remain: no difference of large terms is introduced.
+    const vs = heap.alloc(<usize>(3 * n3) << 3); // Σe, Σ s e, Σ e²
+    memory.fill(vs, 0, <usize>(3 * n3) << 3);
+    const vs1 = vs + (<usize>n3 << 3), vs2 = vs + (<usize>(2 * n3) << 3);
+    const UD2 = U + (<usize>(kp * n3) << 3); // d² in the second half of U; d in the first; e∘d in WK
+    for (let p = 0; p < kp; p++) {
+      const wa = ld(W, 2 * p), wb = ld(W, 2 * p + 1), sk = wa + wb;
+      ss2 += sk * sk;
+      const qa = DF + (<usize>(2 * p * n3) << 3), qb = qa + (<usize>n3 << 3);
+      const dr = U + (<usize>(p * n3) << 3), d2r = UD2 + (<usize>(p * n3) << 3), edr = WK + (<usize>(p * n3) << 3);
+      for (let b = 0; b < n3; b++) {
+        const x = wa * ld(qa, b), y = wb * ld(qb, b);
+        const e = x + y, d = x - y;
+        st(dr, b, d);
+        st(d2r, b, d * d);
+        st(edr, b, e * d);
+        st(vs, b, ld(vs, b) + e);
+        st(vs1, b, ld(vs1, b) + sk * e);
+        st(vs2, b, ld(vs2, b) + e * e);
+      }
+    }
+    dgemm(1, 0, m, n3, kp, 1.0, YV, m, U, n3, 0.0, Z, n3);
+    const LS = heap.alloc(<usize>(kp * m) << 3);
+    for (let p = 0; p < kp; p++) {
+      const sk = ld(W, 2 * p) + ld(W, 2 * p + 1);
+      const src = YV + (<usize>(p * m) << 3), dst = LS + (<usize>(p * m) << 3);
+      for (let mu = 0; mu < m; mu++) st(dst, mu, sk * ld(src, mu));
+    }
+    dgemm(1, 0, m, n3, kp, 1.0, LS, m, U, n3, 0.0, Z1, n3);
+    for (let q = 0; q < kp * m; q++) {
+      const v = ld(YV, q);
+      st(LS, q, v * v);
+    }
+    dgemm(1, 0, m, n3, kp, 1.0, LS, m, UD2, n3, 0.0, Z2, n3);
+    heap.free(LS);
+    // Σ_k yv_k (e_k d_k)ᵀ into GERR (m x n3 ≤ n3 x n3, written in step 8)
+    dgemm(1, 0, m, n3, kp, 1.0, YV, m, WK, n3, 0.0, GERR, n3);
+    const cy = cv + (<usize>n3 << 3);
+    for (let mu = 0; mu < m; mu++) {
+      const c = ld(cy, mu);
+      const zr = Z + (<usize>(mu * n3) << 3), z1r = Z1 + (<usize>(mu * n3) << 3), z2r = Z2 + (<usize>(mu * n3) << 3), tr = GERR + (<usize>(mu * n3) << 3);
+      for (let b = 0; b < n3; b++) {
+        st(zr, b, (ld(zr, b) + c * ld(vs, b)) * isw);
+        st(z1r, b, ld(z1r, b) + c * ld(vs1, b));
+        st(z2r, b, ld(z2r, b) + c * c * ld(vs2, b) + 2.0 * c * ld(tr, b));
+      }
+    }
+    heap.free(vs);
+  } else {
   for (let i = 0; i < nc; i++) {
     const w = ld(W, i);
     for (let mu = 0; mu < m; mu++) st(WK, i * m + mu, w * ld(Y, i * m + mu));
   }
   dgemm(1, 0, m, n3, nc, isw, WK, m, DF, n3, 0.0, Z, n3);
-  let ss2: f64 = 0; // Σ_k s_k²
   if (us == 1) {
     // single configurations: Σ w² y δf, Σ w² y² δf², Σ w²
     for (let i = 0; i < nc; i++) {
@@ -320,6 +442,11 @@ export function ssAverages(nc: i32, n3: i32, m: i32, exact: i32, volume: f64, t:
       }
     }
     dgemm(1, 0, m, n3, nc, 0.25, WK, m, U, n3, 1.0, Z2, n3);
+  }
+  }
+  if (pp) {
+    heap.free(YV);
+    heap.free(cv);
   }
   for (let q = 0; q < m * n3; q++) {
     const z = ld(Z, q);

@@ -74,9 +74,9 @@ type AvgFn = (nc: number, n3: number, m: number, exact: number, volume: number, 
 const SLOT = {
   X: 0, R: 1, MASS: 2, POLAR: 3, AMP: 4, AMP0: 5, OMEGA2: 6, PHI: 7, XI: 8, E: 9, F: 10, S: 11,
   U: 12, Y: 13, DF: 14, WK: 15, B: 16, Z: 17, Z1: 18, Z2: 19, DV: 20, TQ: 21,
-  W: 22, SCAL: 23, GR: 24, GRERR: 25, G: 26, GERR: 27, ION: 28, IONERR: 29, P: 30, PERR: 31,
+  W: 22, SCAL: 23, GR: 24, GRERR: 25, G: 26, GERR: 27, ION: 28, IONERR: 29, P: 30, PERR: 31, R0: 32, V: 33,
 } as const;
-const NSLOTS = 32;
+const NSLOTS = 34;
 
 function sameBits(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
   if (a.length !== b.length) return false;
@@ -97,6 +97,27 @@ export function isPairedPopulation(pop: Pick<Population, 'nConfigs' | 'nModes' |
     for (let mu = 0; mu < m; mu++) if (xi[b + mu] !== -xi[a + mu]) return false;
   }
   return true;
+}
+
+/**
+ * For a paired population: v_k = ½(x_{2k} − x_{2k+1}) (nc/2 × n3) when the positions are antithetic
+ * too, x_{2k} + x_{2k+1} = 2R₀ up to the rounding of the stored positions (as samplePopulation makes
+ * them: x = R₀ ± u); null otherwise (positions from elsewhere: the kernel then uses x − R per row).
+ */
+export function antitheticDisplacements(pop: Pick<Population, 'nConfigs' | 'nAtoms' | 'positions' | 'centroids'>): Float64Array | null {
+  const nc = pop.nConfigs, n3 = 3 * pop.nAtoms, x = pop.positions, r0 = pop.centroids;
+  if (nc < 2 || nc % 2 !== 0 || x.length < nc * n3) return null;
+  const v = new Float64Array((nc / 2) * n3);
+  for (let p = 0; p < nc / 2; p++) {
+    const a = 2 * p * n3, b = a + n3;
+    for (let q = 0; q < n3; q++) {
+      const xa = x[a + q], xb = x[b + q], c = r0[q];
+      // a few ulps of the larger of |R₀| and |u|
+      if (!(Math.abs(xa + xb - 2 * c) <= 1e-13 * (Math.abs(c) + Math.abs(xa - c)) + 1e-300)) return null;
+      v[p * n3 + q] = 0.5 * (xa - xb);
+    }
+  }
+  return v;
 }
 
 function norm(v: ArrayLike<number>): number {
@@ -130,6 +151,11 @@ export class EnsembleWorkspace {
    * a population whose rows are not ξ/−ξ pairs (isPairedPopulation).
    */
   readonly paired: boolean;
+  /**
+   * The positions of the pairs are R₀ ± v_k too (antitheticDisplacements): the kernel computes y and
+   * Φu from the nc/2 v_k (u_{2k,2k+1} = R₀ − R ± v_k), halving its two largest GEMMs.
+   */
+  readonly antitheticPositions: boolean;
   /** Modes of the current Φ (after the last `averages` call) and of the generating Φ₀. */
   readonly modes: ModeSet;
   readonly modes0: ModeSet;
@@ -151,6 +177,8 @@ export class EnsembleWorkspace {
     this.m = n3 - nt;
     this.volume = Math.abs(det3(pop.cell));
     this.paired = isPairedPopulation(pop);
+    const vPairs = this.paired ? antitheticDisplacements(pop) : null;
+    this.antitheticPositions = vPairs !== null;
     const masses3 = componentMasses(pop.masses);
     this.modes = new ModeSet(k, masses3, nt);
     this.modes0 = new ModeSet(k, masses3, nt);
@@ -167,9 +195,10 @@ export class EnsembleWorkspace {
       X: mk(nc * n3, pop.positions), R: mk(n3), MASS: this.modes.masses3, POLAR: this.modes.polar, AMP: this.modes.amp,
       AMP0: this.modes0.amp, OMEGA2: this.modes.omega2, PHI: this.modes.phi, XI: mk(nc * m, pop.xi), E: mk(nc, pop.energies),
       F: mk(nc * n3, pop.forces), S: pop.stresses ? mk(nc * 9, pop.stresses) : null,
-      U: mk(nc * n3), Y: mk(nc * m), DF: mk(nc * n3), WK: mk(nc * m), B: mk(m * n3), Z: mk(m * n3), Z1: mk(m * n3), Z2: mk(m * n3),
+      U: mk(nc * n3), Y: mk(nc * m), DF: mk(nc * n3), WK: mk(Math.max(nc * m, (nc >> 1) * n3)), B: mk(m * n3), Z: mk(m * n3), Z1: mk(m * n3), Z2: mk(m * n3),
       DV: mk(nc), TQ: mk(nc * 9), W: mk(nc), SCAL: mk(16), GR: mk(n3), GRERR: mk(n3), G: mk(n3 * n3), GERR: mk(n3 * n3),
       ION: mk(9), IONERR: mk(9), P: mk(9), PERR: mk(9),
+      R0: vPairs ? mk(n3, pop.centroids) : null, V: vPairs ? mk(vPairs.length, vPairs) : null,
     };
     this.table = k.i32(NSLOTS, undefined, o);
     const tv = this.table.view;
@@ -194,7 +223,7 @@ export class EnsembleWorkspace {
     const exact = (options.exactShortcut ?? true) && temperature === pop.temperature && sameBits(R, pop.centroids) && sameBits(phi, pop.phi);
     this.slot.R!.set(R);
     // table entries can move only if buffers are reallocated; they are not, but memory may grow (views only)
-    const st = k.fn<AvgFn>('ssAverages')(nc, n3, m, exact ? 1 : 0, this.volume, this.table.ptr, this.paired ? 1 : 0);
+    const st = k.fn<AvgFn>('ssAverages')(nc, n3, m, exact ? 1 : 0, this.volume, this.table.ptr, (this.paired ? 1 : 0) | (this.antitheticPositions ? 2 : 0));
     if (st === 1) throw new SschaError(`population ${pop.index}: energies, forces or stresses contain NaN or Inf`);
     k.check('ssAverages', st);
     const sc = this.slot.SCAL!.view;

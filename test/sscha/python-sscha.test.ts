@@ -445,12 +445,10 @@ describe.each(CASES)('python-sscha agreement: rock-salt HS 2×2×2, $label', ({ 
 // V per cell within ONE combined error (ours: the reported volumeErr = Ω·err(p)/B) of python's, G = F
 // per cell (P₀ = 0; same k_B substitution as above) within 3 combined σ of python's fresh-ensemble F,
 // every P_αβ within its error of 0; and the mean G over the runs within 3 combined σ.
-// Honesty of the volume error: the spread of V over the seeds is ≈ 0.3 × the reported error (24
-// seeds: sd 1.2e-4 vs 4.0e-4 Å³/cell). The cause is the pressure error, not the volume formula: at a
-// fixed (cell, R, Φ) 24 independent 4000-configuration ensembles give tr P/3 with sd 0.020 GPa while
-// err(P) is reported as 0.056 GPa (the point-group-averaged tensor carries the error of one
-// component, an upper bound; docs/sscha.md). So the volume error is conservative by ≈ 3×; the test
-// asserts only that it is not too small (python's P error, 0.051 GPa, is of the same kind).
+// Honesty of the volume error: with the pressure error of one tensor component (before the
+// symmetrised-tensor error, docs/sscha.md) the spread of V over 24 seeds was ≈ 0.3 × the reported
+// error (sd 1.2e-4 vs 4.0e-4 Å³/cell). The test asserts that the reported error is not too small;
+// python's P error (0.051 GPa) is of the one-component kind.
 const VC_SEEDS = Array.from({ length: K_RUNS }, (_, i) => 401 + i);
 
 describe('python-sscha agreement: rock-salt HS 2×2×2, variable cell at P = 0, T = 300 K', () => {

@@ -324,3 +324,13 @@ export function asrSymmetric(phi: ArrayLike<number>, natoms: number): Float64Arr
   const out = applyAcousticSumRule(phi, natoms);
   return symmetrizeTranspose(out, 3 * natoms);
 }
+
+/** Throws ImaginaryModeError (with the mode and its frequency) unless every non-translational mode of Φ is positive. */
+export function assertPositiveModes(k: Kernels, masses: ArrayLike<number>, phi: ArrayLike<number>, T: number, nTranslations: number): void {
+  const check = new ModeSet(k, componentMasses(masses), nTranslations);
+  try {
+    check.compute(phi, T);
+  } finally {
+    check.free();
+  }
+}

@@ -13,7 +13,7 @@ import { defaultKernels } from '../wasm/kernels.js';
 import { EnsembleWorkspace, type Averages, type SschaSymmetry } from './averages.js';
 import { evaluatePopulation, samplePopulation, type Population, type SampleInput } from './ensemble.js';
 import { minimizePopulation, projectCentroids, projectPhi, type MinimizeOptions, type Representation, type StepRecord, type StopReason } from './minimize.js';
-import { ModeSet, SschaError, componentMasses } from './modes.js';
+import { ModeSet, SschaError, assertPositiveModes, componentMasses } from './modes.js';
 
 export interface SschaProgress extends StepRecord {
   /** Populations generated so far. */
@@ -266,14 +266,7 @@ export async function runSscha(opts: SschaOptions): Promise<SschaResult> {
   let R = projectCentroids(Float64Array.from(opts.centroids ?? reference), reference, symmetry);
   let phi = projectPhi(Float64Array.from(opts.phi0), symmetry);
   // refuse a starting Φ with imaginary modes with a clear message (ImaginaryModeError)
-  {
-    const check = new ModeSet(k, componentMasses(structure.masses), nt);
-    try {
-      check.compute(phi, T);
-    } finally {
-      check.free();
-    }
-  }
+  assertPositiveModes(k, structure.masses, phi, T, nt);
   const populations: Population[] = [];
   const history: StepRecord[] = [];
   const populationReasons: (StopReason | 'converged-unconfirmed')[] = [];

@@ -52,7 +52,7 @@ import { defaultKernels } from '../wasm/kernels.js';
 import { EnsembleWorkspace, type Averages, type SschaSymmetry } from './averages.js';
 import { evaluatePopulation, samplePopulation, type Population, type SampleInput } from './ensemble.js';
 import { minimizePopulation, projectCentroids, projectPhi, type MinimizeOptions, type Representation, type StepRecord, type StopReason } from './minimize.js';
-import { ModeSet, SschaError, componentMasses } from './modes.js';
+import { ModeSet, SschaError, assertPositiveModes, componentMasses } from './modes.js';
 import { resumedPopulation, sschaSymmetry, type SschaState } from './run.js';
 
 /** 1 eV/Å³ in GPa (physics.md 1.2). */
@@ -359,14 +359,7 @@ export async function runSschaVariableCell(opts: VariableCellOptions): Promise<V
   let reference = base.cartesian();
   let R = projectCentroids(Float64Array.from(opts.centroids ?? reference), reference, symmetry);
   let phi = projectPhi(Float64Array.from(opts.phi0), symmetry);
-  {
-    const check = new ModeSet(k, componentMasses(base.masses), nt);
-    try {
-      check.compute(phi, T);
-    } finally {
-      check.free();
-    }
-  }
+  assertPositiveModes(k, base.masses, phi, T, nt);
 
   const populations: Population[] = [];
   const history: StepRecord[] = [];

@@ -21,16 +21,14 @@
 //  - the crystal of variable-cell.test.ts (a): E = ½B₀(Ω−Ω₀)²/Ω₀ + ½s(Ω)uᵀΦ₁u, s = (Ω₀/Ω)^{2γ}:
 //    at Ω₀ and Φ = Φ₁ the pressure is P = (γ/Ω₀) Σ_μ ω_μ (ħ/2)coth(ħω_μ/2k_BT) (even in u).
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { CalcOptions, CalcResult, Calculator } from '../../src/calculators/calculator.js';
 import { eighValues } from '../../src/linalg/eigh.js';
 import { loadKernels } from '../../src/node/kernels.js';
 import { loadMoyo } from '../../src/node/moyo.js';
-import type { Structure } from '../../src/structure/structure.js';
 import {
   EnsembleWorkspace, evaluatePopulation, isPairedPopulation, minimizePopulation, runSscha, samplePopulation, type Population,
 } from '../../src/sscha/index.js';
 import type { Kernels } from '../../src/wasm/kernels.js';
-import { BOND_POT, HBAR, KB, OnSiteCalculator, SC_POT, boxAtom, crystalCase, rockSalt, simpleCubic } from './helpers.js';
+import { BOND_POT, HBAR, KB, OnSiteCalculator, SC_POT, VolumeHarmonic, boxAtom, crystalCase, rockSalt, simpleCubic } from './helpers.js';
 
 let k: Kernels;
 beforeAll(async () => {
@@ -284,54 +282,6 @@ describe('error bars over antithetic pairs: z-scores on exactly solvable models'
     expect(spread / reported).toBeLessThan(1.45);
   });
 });
-
-/** variable-cell.test.ts (a): E = ½B₀(Ω − Ω₀)²/Ω₀ + ½ s(Ω) uᵀΦ₁u, s = (Ω₀/Ω)^{2γ}, with stresses. */
-class VolumeHarmonic implements Calculator {
-  readonly name = 'volume-harmonic';
-  readonly V0: number;
-  constructor(
-    readonly reference: Structure,
-    readonly phi1: Float64Array,
-    readonly B0: number,
-    readonly gamma: number,
-  ) {
-    this.V0 = reference.volume;
-  }
-  async compute(structures: readonly Structure[], _o: CalcOptions = {}): Promise<CalcResult[]> {
-    const ref = this.reference.frac;
-    return structures.map((s) => {
-      const n = s.natoms, n3 = 3 * n, c = s.cell, V = s.volume;
-      const u = new Float64Array(n3);
-      for (let i = 0; i < n; i++) {
-        const d = [0, 1, 2].map((q) => {
-          const x = s.frac[3 * i + q] - ref[3 * i + q];
-          return x - Math.round(x);
-        });
-        for (let a = 0; a < 3; a++) u[3 * i + a] = d[0] * c[a] + d[1] * c[3 + a] + d[2] * c[6 + a];
-      }
-      const pu = new Float64Array(n3);
-      let q = 0;
-      for (let r = 0; r < n3; r++) {
-        let acc = 0;
-        for (let j = 0; j < n3; j++) acc += this.phi1[r * n3 + j] * u[j];
-        pu[r] = acc;
-        q += acc * u[r];
-      }
-      const sc = (this.V0 / V) ** (2 * this.gamma);
-      const dsc = (-2 * this.gamma * sc) / V;
-      const energy = (0.5 * this.B0 * (V - this.V0) ** 2) / this.V0 + 0.5 * sc * q;
-      const iso = (this.B0 * (V - this.V0)) / this.V0 + 0.5 * dsc * q;
-      const stress = new Float64Array(9);
-      for (let a = 0; a < 3; a++)
-        for (let b = 0; b < 3; b++) {
-          let t = 0;
-          for (let i = 0; i < n; i++) t += 0.5 * (pu[3 * i + a] * u[3 * i + b] + pu[3 * i + b] * u[3 * i + a]);
-          stress[3 * a + b] = (a === b ? iso : 0) + (sc / V) * t;
-        }
-      return { energy, forces: pu.map((x) => -sc * x), stress };
-    });
-  }
-}
 
 describe('minimiser with the gradient below its error (meaningful factor 0.01)', () => {
   const m = 1;

@@ -129,3 +129,59 @@ export const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
 };
+
+/**
+ * Exactly solvable crystal for pressure tests: E = ½B₀(Ω − Ω₀)²/Ω₀ + ½ s(Ω) uᵀΦ₁u, s = (Ω₀/Ω)^{2γ},
+ * with forces and the tensile-positive stress at fixed fractional coordinates.
+ */
+export class VolumeHarmonic implements Calculator {
+  readonly name = 'volume-harmonic';
+  readonly V0: number;
+  constructor(
+    readonly reference: Structure,
+    readonly phi1: Float64Array,
+    readonly B0: number, // eV/Å³
+    readonly gamma: number,
+  ) {
+    this.V0 = reference.volume;
+  }
+  scale(V: number): number {
+    return (this.V0 / V) ** (2 * this.gamma);
+  }
+  async compute(structures: readonly Structure[], _o: CalcOptions = {}): Promise<CalcResult[]> {
+    const ref = this.reference.frac;
+    return structures.map((s) => {
+      const n = s.natoms, n3 = 3 * n, c = s.cell, V = s.volume;
+      const u = new Float64Array(n3);
+      for (let i = 0; i < n; i++) {
+        const d = [0, 1, 2].map((q) => {
+          const x = s.frac[3 * i + q] - ref[3 * i + q];
+          return x - Math.round(x);
+        });
+        for (let a = 0; a < 3; a++) u[3 * i + a] = d[0] * c[a] + d[1] * c[3 + a] + d[2] * c[6 + a];
+      }
+      const pu = new Float64Array(n3);
+      let q = 0;
+      for (let r = 0; r < n3; r++) {
+        let acc = 0;
+        for (let j = 0; j < n3; j++) acc += this.phi1[r * n3 + j] * u[j];
+        pu[r] = acc;
+        q += acc * u[r];
+      }
+      const sc = this.scale(V);
+      const dsc = (-2 * this.gamma * sc) / V;
+      const energy = (0.5 * this.B0 * (V - this.V0) ** 2) / this.V0 + 0.5 * sc * q;
+      const forces = pu.map((x) => -sc * x);
+      // σ = (1/Ω)∂E/∂ε at fixed fractional coordinates (u → (𝟙+ε)u)
+      const iso = (this.B0 * (V - this.V0)) / this.V0 + 0.5 * dsc * q;
+      const stress = new Float64Array(9);
+      for (let a = 0; a < 3; a++)
+        for (let b = 0; b < 3; b++) {
+          let t = 0;
+          for (let i = 0; i < n; i++) t += 0.5 * (pu[3 * i + a] * u[3 * i + b] + pu[3 * i + b] * u[3 * i + a]);
+          stress[3 * a + b] = (a === b ? iso : 0) + (sc / V) * t;
+        }
+      return { energy, forces, stress };
+    });
+  }
+}

@@ -14,7 +14,7 @@
 // (d) Impossible pressures end with a VariableCellError carrying the partial results.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BondNetworkCalculator } from '../../src/calculators/bond-network.js';
-import { CalculatorError, type CalcOptions, type CalcResult, type Calculator } from '../../src/calculators/calculator.js';
+import { CalculatorError, type Calculator } from '../../src/calculators/calculator.js';
 import { eighValues } from '../../src/linalg/eigh.js';
 import { loadKernels } from '../../src/node/kernels.js';
 import { loadMoyo } from '../../src/node/moyo.js';
@@ -28,7 +28,7 @@ import {
   type VariableCellPartial,
 } from '../../src/sscha/index.js';
 import type { Kernels } from '../../src/wasm/kernels.js';
-import { HBAR, KB, SC_A, SC_POT, crystalCase, simpleCubic, type CrystalCase } from './helpers.js';
+import { HBAR, KB, SC_A, SC_POT, VolumeHarmonic, crystalCase, simpleCubic, type CrystalCase } from './helpers.js';
 
 const GPA = 160.2176634;
 
@@ -45,60 +45,8 @@ beforeAll(async () => {
 // ---------------------------------------------------------------------------------------------
 // (a) exactly solvable model
 
-class VolumeHarmonicCalculator implements Calculator {
-  readonly name = 'volume-harmonic';
-  readonly V0: number;
-  constructor(
-    readonly reference: Structure,
-    readonly phi1: Float64Array,
-    readonly B0: number, // eV/Å³
-    readonly gamma: number,
-  ) {
-    this.V0 = reference.volume;
-  }
-  scale(V: number): number {
-    return (this.V0 / V) ** (2 * this.gamma);
-  }
-  async compute(structures: readonly Structure[], _o: CalcOptions = {}): Promise<CalcResult[]> {
-    const ref = this.reference.frac;
-    return structures.map((s) => {
-      const n = s.natoms, n3 = 3 * n, c = s.cell, V = s.volume;
-      const u = new Float64Array(n3);
-      for (let i = 0; i < n; i++) {
-        const d = [0, 1, 2].map((q) => {
-          const x = s.frac[3 * i + q] - ref[3 * i + q];
-          return x - Math.round(x);
-        });
-        for (let a = 0; a < 3; a++) u[3 * i + a] = d[0] * c[a] + d[1] * c[3 + a] + d[2] * c[6 + a];
-      }
-      const pu = new Float64Array(n3);
-      let q = 0;
-      for (let r = 0; r < n3; r++) {
-        let acc = 0;
-        for (let j = 0; j < n3; j++) acc += this.phi1[r * n3 + j] * u[j];
-        pu[r] = acc;
-        q += acc * u[r];
-      }
-      const sc = this.scale(V);
-      const dsc = (-2 * this.gamma * sc) / V;
-      const energy = (0.5 * this.B0 * (V - this.V0) ** 2) / this.V0 + 0.5 * sc * q;
-      const forces = pu.map((x) => -sc * x);
-      // σ = (1/Ω)∂E/∂ε at fixed fractional coordinates (u → (𝟙+ε)u)
-      const iso = (this.B0 * (V - this.V0)) / this.V0 + 0.5 * dsc * q;
-      const stress = new Float64Array(9);
-      for (let a = 0; a < 3; a++)
-        for (let b = 0; b < 3; b++) {
-          let t = 0;
-          for (let i = 0; i < n; i++) t += 0.5 * (pu[3 * i + a] * u[3 * i + b] + pu[3 * i + b] * u[3 * i + a]);
-          stress[3 * a + b] = (a === b ? iso : 0) + (sc / V) * t;
-        }
-      return { energy, forces, stress };
-    });
-  }
-}
-
 /** Closed-form F(Ω), P(Ω) of the model (ω⁰ the non-zero frequencies of Φ₁). */
-function exactModel(w0: Float64Array, calc: VolumeHarmonicCalculator, T: number) {
+function exactModel(w0: Float64Array, calc: VolumeHarmonic, T: number) {
   const f = (w: number) => (HBAR * w) / 2 + (T > 0 ? KB * T * Math.log(-Math.expm1((-HBAR * w) / (KB * T))) : 0);
   const fp = (w: number) => (T > 0 ? (HBAR / 2) / Math.tanh((HBAR * w) / (2 * KB * T)) : HBAR / 2);
   const { V0, B0, gamma } = calc;
@@ -129,10 +77,10 @@ function exactModel(w0: Float64Array, calc: VolumeHarmonicCalculator, T: number)
 
 describe('variable cell: exactly solvable crystal (harmonic in u, volume-dependent Φ*)', () => {
   const B0 = 0.5, gamma = 1.5; // 80 GPa static bulk modulus, Grüneisen parameter 1.5
-  let calc: VolumeHarmonicCalculator;
+  let calc: VolumeHarmonic;
   let w0: Float64Array;
   beforeAll(() => {
-    calc = new VolumeHarmonicCalculator(harm.sc.structure, harm.phiHarm, B0, gamma);
+    calc = new VolumeHarmonic(harm.sc.structure, harm.phiHarm, B0, gamma);
     const m = harm.sc.structure.masses[0];
     const ev = eighValues(k, harm.phiHarm.map((x) => x / m), harm.phiHarm.length ** 0.5);
     expect(Math.abs(ev[2])).toBeLessThan(1e-8);

@@ -315,8 +315,17 @@ export function toWireForces(
 export function fromWireForces(f: ForceData, volume: number): { energy: number; forces: Float64Array; stress: Float64Array; extra: string } {
   const forces = new Float64Array(f.forces.length);
   for (let i = 0; i < forces.length; i++) forces[i] = f.forces[i] * HA_BOHR_EV_A;
+  // The virial is symmetric, but engines written for i-PI's upper-triangular cells may send only the
+  // upper triangle (LAMMPS `fix ipi` leaves W_yx, W_zx, W_zy at 0): mirror it in that case, otherwise
+  // take the symmetric part.
+  const W = f.virial;
+  const upperOnly = W[3] === 0 && W[6] === 0 && W[7] === 0 && (W[1] !== 0 || W[2] !== 0 || W[5] !== 0);
   const stress = new Float64Array(9);
-  for (let i = 0; i < 9; i++) stress[i] = -(f.virial[i] * HA_EV) / volume;
+  for (let a = 0; a < 3; a++)
+    for (let b = 0; b < 3; b++) {
+      const w = upperOnly ? W[3 * Math.min(a, b) + Math.max(a, b)] : 0.5 * (W[3 * a + b] + W[3 * b + a]);
+      stress[3 * a + b] = -(w * HA_EV) / volume;
+    }
   return { energy: f.energy * HA_EV, forces, stress, extra: decodeExtra(f.extra) };
 }
 

@@ -11,7 +11,7 @@
 //
 // Row-major f64, byte pointers, row strides in elements (docs/kernels.md). Status 0 ok, 4 bad argument.
 // No scratch is allocated here.
-import { ldf, stf, ldi, rowPtr } from "../linalg/common";
+import { dot, ldf, stf, ldi, rowPtr } from "../linalg/common";
 
 /**
  * For the nb rows a_b = rows[b] of δf: out[i·ldo + b·m + ν] = w_i · df[i·ldf + a_b] · y[i·ldy + ν]
@@ -97,18 +97,7 @@ export function sschaHessQuad(
     const pr = rowPtr(p, i, ldp);
     const wi: f64 = w == 0 ? 1.0 : ldf(w, i);
     for (let b = 0; b < nb; b++) {
-      const q = pr + (<usize>(b * m) << 3);
-      let a0 = f64x2.splat(0);
-      let a1 = f64x2.splat(0);
-      let nu = 0;
-      for (; nu + 4 <= m; nu += 4) {
-        const off = <usize>nu << 3;
-        a0 = f64x2.add(a0, f64x2.mul(v128.load(q + off), v128.load(yr + off)));
-        a1 = f64x2.add(a1, f64x2.mul(v128.load(q + off + 16), v128.load(yr + off + 16)));
-      }
-      a0 = f64x2.add(a0, a1);
-      let s = f64x2.extract_lane(a0, 0) + f64x2.extract_lane(a0, 1);
-      for (; nu < m; nu++) s += ldf(q, nu) * ldf(yr, nu);
+      const s = dot(pr + (<usize>(b * m) << 3), yr, m);
       stf(g, b * ldg + i, -wi * invW * (s - ldf(traces, b)));
     }
   }

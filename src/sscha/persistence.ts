@@ -408,9 +408,14 @@ export class SschaRunStore {
     this.storage.append('history.jsonl', JSON.stringify({ ...rec, time: new Date().toISOString() }) + '\n');
   }
   loadHistory(): (StepRecord & { time?: string })[] {
-    const b = this.storage.read('history.jsonl');
+    return this.readJsonLines('history.jsonl');
+  }
+
+  /** The records of an append-only JSON-lines file, up to a torn last line. */
+  private readJsonLines<T>(name: string): T[] {
+    const b = this.storage.read(name);
     if (!b) return [];
-    const out: (StepRecord & { time?: string })[] = [];
+    const out: T[] = [];
     for (const line of dec.decode(b).split('\n')) {
       if (!line.trim()) continue;
       try {
@@ -455,18 +460,7 @@ export class SschaRunStore {
     this.storage.append('cells.jsonl', JSON.stringify({ ...plainArrays(rec), time: new Date().toISOString() }) + '\n');
   }
   loadCellHistory(): StoredCellStep[] {
-    const b = this.storage.read('cells.jsonl');
-    if (!b) return [];
-    const out: StoredCellStep[] = [];
-    for (const line of dec.decode(b).split('\n')) {
-      if (!line.trim()) continue;
-      try {
-        out.push(JSON.parse(line));
-      } catch {
-        break; // a torn last line
-      }
-    }
-    return out;
+    return this.readJsonLines('cells.jsonl');
   }
 
   /** Write what an interrupted run computed (the configurations evaluated before the failure). */

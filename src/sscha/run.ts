@@ -13,7 +13,7 @@ import { defaultKernels } from '../wasm/kernels.js';
 import { EnsembleWorkspace, type Averages, type SschaSymmetry } from './averages.js';
 import { evaluatePopulation, samplePopulation, type Population, type SampleInput } from './ensemble.js';
 import { minimizePopulation, projectCentroids, projectPhi, type MinimizeOptions, type Representation, type StepRecord, type StopReason } from './minimize.js';
-import { ModeSet, SschaError, assertPositiveModes, componentMasses } from './modes.js';
+import { SschaError, assertPositiveModes } from './modes.js';
 
 export interface SschaProgress extends StepRecord {
   /** Populations generated so far. */
@@ -250,7 +250,11 @@ function frequencyErrors(k: Kernels, ws: EnsembleWorkspace, R: Float64Array, phi
 }
 
 /** Run the SSCHA (populations loop). */
-export async function runSscha(opts: SschaOptions): Promise<SschaResult> {
+/**
+ * The inputs both drivers (fixed cell and variable cell) share, checked: kernels, the supercell
+ * structure and its number of cells, sizes, translations and temperature.
+ */
+export async function sschaInputs(opts: Pick<SschaOptions, 'kernels' | 'supercell' | 'ncells' | 'nTranslations' | 'T' | 'phi0'>) {
   const k = opts.kernels ?? (await defaultKernels());
   const structure = isSupercell(opts.supercell) ? opts.supercell.structure : opts.supercell;
   const ncells = opts.ncells ?? (isSupercell(opts.supercell) ? opts.supercell.ncells : 1);
@@ -259,6 +263,11 @@ export async function runSscha(opts: SschaOptions): Promise<SschaResult> {
   const T = opts.T;
   if (!(T >= 0) || !Number.isFinite(T)) throw new SschaError(`temperature must be finite and >= 0 K, got ${T}`);
   if (opts.phi0.length !== n3 * n3) throw new SschaError(`phi0 must be ${n3}×${n3} (${n3 * n3} numbers), got ${opts.phi0.length}`);
+  return { k, structure, ncells, n, n3, nt, T };
+}
+
+export async function runSscha(opts: SschaOptions): Promise<SschaResult> {
+  const { k, structure, ncells, n, nt, T } = await sschaInputs(opts);
   const maxPop = opts.maxPopulations ?? 20;
   const confirmNEff = opts.confirmNEff ?? 0.8;
   const symmetry = sschaSymmetry(opts.supercell, opts.symmetry, nt);

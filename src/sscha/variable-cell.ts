@@ -48,12 +48,11 @@ import type { Supercell } from '../structure/supercell.js';
 import type { OperationSet } from '../symmetry/operations.js';
 import { Symmetrizer } from '../symmetry/symmetrize.js';
 import type { Kernels } from '../wasm/kernels.js';
-import { defaultKernels } from '../wasm/kernels.js';
 import { EnsembleWorkspace, type Averages, type SschaSymmetry } from './averages.js';
 import { evaluatePopulation, samplePopulation, type Population, type SampleInput } from './ensemble.js';
 import { minimizePopulation, projectCentroids, projectPhi, type MinimizeOptions, type Representation, type StepRecord, type StopReason } from './minimize.js';
-import { ModeSet, SschaError, assertPositiveModes, componentMasses } from './modes.js';
-import { resumedPopulation, sschaSymmetry, type SschaState } from './run.js';
+import { SschaError, assertPositiveModes } from './modes.js';
+import { resumedPopulation, sschaInputs, sschaSymmetry, type SschaState } from './run.js';
 
 /** 1 eV/Å³ in GPa (physics.md 1.2). */
 const GPA = 160.2176634;
@@ -304,17 +303,10 @@ function mismatch(P: Float64Array, Perr: Float64Array, P0: number, mode: Variabl
  * with (R, Φ), one cell step per population. See the module comment for the algorithm.
  */
 export async function runSschaVariableCell(opts: VariableCellOptions): Promise<VariableCellResult> {
-  const k = opts.kernels ?? (await defaultKernels());
-  const base = isSupercell(opts.supercell) ? opts.supercell.structure : opts.supercell;
-  const ncells = opts.ncells ?? (isSupercell(opts.supercell) ? opts.supercell.ncells : 1);
-  const n = base.natoms, n3 = 3 * n;
-  const nt = opts.nTranslations ?? 3;
-  const T = opts.T;
+  const { k, structure: base, ncells, n, n3, nt, T } = await sschaInputs(opts);
   const mode: VariableCellMode = opts.cellMode ?? 'full';
   if (!['full', 'fixed-volume', 'fixed-shape'].includes(mode)) throw new SschaError(`cellMode must be 'full', 'fixed-volume' or 'fixed-shape', got ${String(mode)}`);
-  if (!(T >= 0) || !Number.isFinite(T)) throw new SschaError(`temperature must be finite and >= 0 K, got ${T}`);
   if (!Number.isFinite(opts.pressure)) throw new SschaError(`target pressure must be finite (GPa), got ${opts.pressure}`);
-  if (opts.phi0.length !== n3 * n3) throw new SschaError(`phi0 must be ${n3}×${n3} (${n3 * n3} numbers), got ${opts.phi0.length}`);
   const P0 = opts.pressure / GPA;
   const maxPop = opts.maxPopulations ?? 20;
   const confirmNEff = opts.confirmNEff ?? 0.8;

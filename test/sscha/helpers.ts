@@ -1,6 +1,6 @@
 // Shared models for the SSCHA tests: an on-site anharmonic oscillator (pinned, n_t = 0), engines
 // that fail on purpose, and small crystals of the anharmonic bond network with their symmetry.
-import type { CalcOptions, CalcResult, Calculator } from '../../src/calculators/calculator.js';
+import { CalculatorError, type CalcOptions, type CalcResult, type Calculator } from '../../src/calculators/calculator.js';
 import { BondNetworkCalculator } from '../../src/calculators/bond-network.js';
 import { computeForceConstants } from '../../src/phonons/force-constants.js';
 import { Structure } from '../../src/structure/structure.js';
@@ -183,5 +183,26 @@ export class VolumeHarmonic implements Calculator {
         }
       return { energy, forces, stress };
     });
+  }
+}
+
+/**
+ * Counts configurations; fails (with `makeError('engine died')`, a CalculatorError by default) once
+ * more than `dieAfter` would have been evaluated: an engine dying mid-population.
+ */
+export class FlakyCalculator implements Calculator {
+  readonly name: string;
+  evaluations = 0;
+  constructor(
+    readonly inner: Calculator,
+    readonly dieAfter = Infinity,
+    readonly makeError: (message: string) => Error = (m) => new CalculatorError(m),
+  ) {
+    this.name = inner.name;
+  }
+  async compute(structures: readonly Structure[], options?: CalcOptions): Promise<CalcResult[]> {
+    if (this.evaluations + structures.length > this.dieAfter) throw this.makeError('engine died');
+    this.evaluations += structures.length;
+    return this.inner.compute(structures, options);
   }
 }

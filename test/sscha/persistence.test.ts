@@ -5,7 +5,6 @@ import { mkdtempSync, readFileSync, truncateSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { CalcOptions, CalcResult, Calculator } from '../../src/calculators/calculator.js';
 import { loadKernels } from '../../src/node/kernels.js';
 import { loadMoyo } from '../../src/node/moyo.js';
 import { DirStorage, openSschaRunDir } from '../../src/node/sscha-store.js';
@@ -13,9 +12,8 @@ import {
   MemoryStorage, SschaRunStore, decodeRecords, fnv1a, recordValues, runSschaWithStore,
 } from '../../src/sscha/persistence.js';
 import { evaluatePopulation, projectPhi, runSscha, samplePopulation, type Population, type SschaOptions } from '../../src/sscha/index.js';
-import type { Structure } from '../../src/structure/structure.js';
 import type { Kernels } from '../../src/wasm/kernels.js';
-import { BOND_POT, crystalCase, rockSalt, type CrystalCase } from './helpers.js';
+import { BOND_POT, FlakyCalculator, crystalCase, rockSalt, type CrystalCase } from './helpers.js';
 
 let k: Kernels;
 let cs: CrystalCase;
@@ -31,24 +29,10 @@ const sameBits = (a: Float64Array | null, b: Float64Array | null) => {
   if (a === null || b === null) return a === b;
   return bits(a)!.equals(bits(b)!);
 };
+/** This test's engine fails with a plain Error (not a CalculatorError): the message is what counts. */
+const PLAIN_ERROR = (m: string) => new Error(m);
 const tmp = (name: string) => mkdtempSync(join(tmpdir(), `sscha-${name}-`));
 
-/** Counts configurations; throws "engine died" once more than `dieAfter` would have been evaluated. */
-class FlakyCalculator implements Calculator {
-  readonly name: string;
-  evaluations = 0;
-  constructor(
-    readonly inner: Calculator,
-    readonly dieAfter = Infinity,
-  ) {
-    this.name = inner.name;
-  }
-  async compute(structures: readonly Structure[], options?: CalcOptions): Promise<CalcResult[]> {
-    if (this.evaluations + structures.length > this.dieAfter) throw new Error('engine died');
-    this.evaluations += structures.length;
-    return this.inner.compute(structures, options);
-  }
-}
 
 async function evaluatedPopulation(index: number, nc: number): Promise<Population> {
   const s = cs.sc.structure;
@@ -150,7 +134,7 @@ describe('SSCHA run store', () => {
 
     const dir = tmp('resume');
     const K = nc + 7; // population 0 complete, 7 configurations of population 1
-    const dying = new FlakyCalculator(cs.calc, K);
+    const dying = new FlakyCalculator(cs.calc, K, PLAIN_ERROR);
     let err: unknown;
     try {
       await runSschaWithStore(openSschaRunDir(dir), { ...base, calculator: dying });
@@ -179,7 +163,7 @@ describe('SSCHA run store', () => {
     const st = store.loadState()!;
     expect(st.population).toBe(full.populations.length - 1);
     expect(sameBits(st.R, full.R) && sameBits(st.phi, full.phi)).toBe(true);
-    const idle = new FlakyCalculator(cs.calc, 0);
+    const idle = new FlakyCalculator(cs.calc, 0, PLAIN_ERROR);
     const again = await runSschaWithStore(store, { ...base, calculator: idle });
     expect(Object.is(again.F, full.F)).toBe(true);
     // a resume with different options is refused, not silently mixed

@@ -15,15 +15,14 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CalculatorError, type CalcOptions, type CalcResult, type Calculator } from '../../src/calculators/calculator.js';
+import { CalculatorError } from '../../src/calculators/calculator.js';
 import { loadKernels } from '../../src/node/kernels.js';
 import { loadMoyo } from '../../src/node/moyo.js';
 import { openSschaRunDir } from '../../src/node/sscha-store.js';
 import { MemoryStorage, SschaRunStore, runSschaVariableCellWithStore } from '../../src/sscha/persistence.js';
 import { VariableCellError, runSschaVariableCell, type VariableCellOptions, type VariableCellResult } from '../../src/sscha/index.js';
-import type { Structure } from '../../src/structure/structure.js';
 import type { Kernels } from '../../src/wasm/kernels.js';
-import { SC_POT, crystalCase, simpleCubic, type CrystalCase } from './helpers.js';
+import { FlakyCalculator, SC_POT, crystalCase, simpleCubic, type CrystalCase } from './helpers.js';
 
 let k: Kernels;
 let anh: CrystalCase;
@@ -50,22 +49,6 @@ const tmp = (name: string) => mkdtempSync(join(tmpdir(), `sscha-vc-${name}-`));
 const bits = (a: Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 const sameBits = (a: Float64Array, b: Float64Array) => bits(a).equals(bits(b));
 
-/** Counts configurations; throws a CalculatorError once more than `dieAfter` would have been evaluated. */
-class FlakyCalculator implements Calculator {
-  readonly name: string;
-  evaluations = 0;
-  constructor(
-    readonly inner: Calculator,
-    readonly dieAfter = Infinity,
-  ) {
-    this.name = inner.name;
-  }
-  async compute(structures: readonly Structure[], options?: CalcOptions): Promise<CalcResult[]> {
-    if (this.evaluations + structures.length > this.dieAfter) throw new CalculatorError('engine died');
-    this.evaluations += structures.length;
-    return this.inner.compute(structures, options);
-  }
-}
 
 class Killed extends Error {}
 

@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { gibbsSvg, reportHtml, type PhaseResult } from '../../src/workflow/report.js';
+
+const phase = (name: string, pressure: number, g: number): PhaseResult => ({ phase: name, pressure, g, gError: 0.0005, modelError: 0.001, converged: true, lowestHessian: 120.5 });
+
+describe('loop report', () => {
+  const phases = [phase('R3m', 150, -1.0), phase('Im-3m', 150, -0.99), phase('R3m', 200, -0.5), phase('Im-3m', 200, -0.52)];
+  it('ranks per pressure, lists the transition and counts reference calls', () => {
+    const html = reportHtml({ title: 'H3S', formula: 'H3S', temperature: 0, phases, referenceCalls: { search: 10, sscha: 5 }, notes: ['a <note>'] });
+    expect(html).toMatch(/^<!DOCTYPE html>/);
+    const at150 = html.slice(html.indexOf('<h2>150 GPa'), html.indexOf('<h2>200 GPa'));
+    expect(at150.indexOf('R3m')).toBeLessThan(at150.indexOf('Im-3m'));
+    // ΔG changes sign between 150 (+10 meV) and 200 GPa (−20 meV): crossing at 150 + 50/3 GPa
+    expect(html).toContain('R3m → Im-3m at 166.7');
+    expect(html).toContain('15 in all');
+    expect(html).toContain('a &lt;note&gt;');
+    expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
+  });
+  it('plots G relative to the phase most stable at the lowest pressure', () => {
+    const svg = gibbsSvg(phases);
+    expect(svg).toContain('G − G(R3m) (meV/atom)');
+    expect(svg).toContain('Im-3m');
+  });
+});

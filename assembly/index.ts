@@ -16,3 +16,4 @@ export * from "./sscha/hessian";
 export * from "./sscha/modes";
 export * from "./sscha/sample";
 export * from "./sscha/averages";
+export * from "./mlip/mtp";

@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const ALL = ['gemm', 'random', 'eigh', 'sscha'];
+const ALL = ['gemm', 'random', 'eigh', 'sscha', 'ipi', 'mlip', 'threads'];
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : ALL;
 let failed = 0;
 for (const name of wanted) {

@@ -9,6 +9,12 @@ import { registerRelax } from '../src/cli/relax.js';
 import { registerPhonons } from '../src/cli/phonons.js';
 import { registerSscha } from '../src/cli/sscha.js';
 import { registerServe } from '../src/cli/serve.js';
+import { registerSearch } from '../src/cli/search.js';
+import { registerWeb } from '../src/cli/web.js';
+import { registerEngines } from '../src/cli/engines.js';
+import { registerTrain } from '../src/cli/train.js';
+import { registerEvaluate } from '../src/cli/evaluate.js';
+import { registerRun } from '../src/cli/run.js';
 // Each stage registers its own subcommand from src/cli/<stage>.ts (one import + one call here).
 
 const program = new Command();
@@ -29,11 +35,17 @@ program
   });
 
 // -- subcommands registered by stage modules --
+registerRun(program);
+registerTrain(program);
+registerEvaluate(program);
 registerConvert(program);
 registerRelax(program);
 registerPhonons(program);
 registerSscha(program);
 registerServe(program);
+registerSearch(program);
+registerWeb(program);
+registerEngines(program);
 
 async function main(): Promise<void> {
   try {

@@ -19,3 +19,8 @@ export * from './phonons/index.js';
 export * from './relax/index.js';
 export * from './sscha/index.js';
 export * from './engines/ipi-protocol.js';
+export * from './calculators/onnx.js';
+export * from './mlip/index.js';
+export * from './parallel/index.js';
+export { runHarmonicJob, runSschaJob, type HarmonicInputs, type SschaInputs as SschaJobInputs, type HarmonicResult, type SschaJobResult, type PipelineHost, type JobProgress } from './web/pipeline.js';
+export * from './search/index.js';

@@ -143,7 +143,7 @@ export class StillingerWeberCalculator extends NeighborListCalculator {
     const species: string[] = [];
     for (const e of p.entries) for (const s of e.species) if (!species.includes(s)) species.push(s);
     const nt = species.length;
-    const table: (SwEntry | undefined)[] = new Array(nt ** 3).fill(undefined);
+    const table: (SwEntry | undefined)[] = new Array(nt * nt * nt).fill(undefined);
     const idx = (a: number, b: number, c: number) => (a * nt + b) * nt + c;
     p.entries.forEach((e, q) => {
       const t = idx(species.indexOf(e.species[0]), species.indexOf(e.species[1]), species.indexOf(e.species[2]));

@@ -3,9 +3,12 @@
 // POSDATA and GETFORCE until the server sends EXIT. Species and atom order come from --structure
 // (also the reference of bond-network potentials); without it, a potential with one species serves
 // any number of atoms of that species.
+// Testing aid (environment): ANHARM_SERVE_DELAY_MS waits before every configuration (a slow engine,
+// for the scale-out tests of clients joining and leaving during a run).
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { PotentialError } from '../calculators/builtin.js';
+import type { Calculator } from '../calculators/calculator.js';
 import { IpiProtocolError } from '../engines/ipi-protocol.js';
 import { IpiClient, IpiClientError } from '../node/ipi-client.js';
 import { DEFAULT_IPI_ADDRESS, DEFAULT_IPI_PORT, IpiServerError } from '../node/ipi-server.js';
@@ -27,7 +30,8 @@ export interface ServeCliOptions {
 /** The single species of a pair potential file ("pairs" all of one element), else undefined. */
 function singleSpecies(file: string): string | undefined {
   try {
-    const o = JSON.parse(readFileSync(file, 'utf8')) as { pairs?: { species?: unknown }[] };
+    const o = JSON.parse(readFileSync(file, 'utf8')) as { pairs?: { species?: unknown }[]; species?: unknown };
+    if (Array.isArray(o.species)) return o.species.length === 1 ? String(o.species[0]) : undefined; // an MLIP model file
     const all = new Set((o.pairs ?? []).flatMap((p) => (Array.isArray(p.species) ? p.species : [])));
     return all.size === 1 ? String([...all][0]) : undefined;
   } catch {
@@ -44,12 +48,24 @@ export async function runServe(o: ServeCliOptions): Promise<void> {
   const reference: Structure | undefined = o.structure ? await readInputStructure(o.structure) : undefined;
   const one = reference ? undefined : singleSpecies(o.potential);
   if (!reference && !one) throw new UserError(`${o.potential}: give --structure (species and atom order) for potentials with more than one species`);
-  let calc;
+  let calc: Calculator;
   try {
     calc = await loadPotential(o.potential, { reference });
   } catch (e) {
     if (e instanceof PotentialError) throw new UserError(e.message);
     throw e;
+  }
+  const delayMs = Number(process.env.ANHARM_SERVE_DELAY_MS ?? 0);
+  if (delayMs > 0) {
+    const inner = calc;
+    calc = {
+      name: inner.name,
+      compute: async (structures, options) => {
+        await new Promise((r) => setTimeout(r, delayMs));
+        return inner.compute(structures, options);
+      },
+      dispose: () => inner.dispose?.(),
+    };
   }
   const log = (m: string) => {
     if (!o.quiet) process.stderr.write(`anharm serve: ${m}\n`);

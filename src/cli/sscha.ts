@@ -46,7 +46,7 @@ import { evaluatePopulation, samplePopulation, type Population } from '../sscha/
 import { FINAL_STREAM, runSschaVariableCellWithStore, runSschaWithStore, MemoryStorage, SschaRunStore } from '../sscha/persistence.js';
 import { resumedPopulation } from '../sscha/run.js';
 import {
-  dispersionSvg, freeEnergySvg, gradientSvg, lowestWavenumber, phononSet, phononSetReport, pressureReport, qeDynTexts, roundArray, sschaHessian, tensor3, type PhononSet,
+  dispersionSvg, freeEnergySvg, gradientSvg, lowestWavenumber, phononSet, phononSetReport, pressureReport, qeDynTexts, roundArray, sschaHessian, splitHalfFrequencyErrors, tensor3, type PhononSet,
 } from '../sscha/report.js';
 import { StructureError, type Structure } from '../structure/structure.js';
 import { makeSupercell, type Supercell } from '../structure/supercell.js';
@@ -75,6 +75,10 @@ export interface SschaCliOptions {
   points: string;
   out?: string;
   json?: boolean;
+  /** No progress or summary lines (a caller such as `anharm run` reports instead). */
+  quiet?: boolean;
+  /** Engine to use instead of the one built from --potential (whose file still identifies the run). */
+  calculator?: Calculator;
 }
 
 const RESULT_FORMAT = 'anharm-sscha-result';
@@ -225,7 +229,7 @@ export async function runSschaCli(file: string, o: SschaCliOptions): Promise<Ssc
   }
   let inner: Calculator;
   try {
-    inner = await loadPotential(o.potential, { reference: sc.structure });
+    inner = o.calculator ?? (await loadPotential(o.potential, { reference: sc.structure }));
   } catch (e) {
     asUserError(e);
   }
@@ -236,7 +240,7 @@ export async function runSschaCli(file: string, o: SschaCliOptions): Promise<Ssc
   const emit = (obj: Record<string, unknown>) => {
     if (json) process.stdout.write(JSON.stringify(obj) + '\n');
   };
-  const tty = !json && process.stderr.isTTY;
+  const tty = !json && !o.quiet && process.stderr.isTTY;
   const nAtoms = sc.structure.natoms;
 
   // ---- run folder
@@ -462,7 +466,9 @@ export async function runSschaCli(file: string, o: SschaCliOptions): Promise<Ssc
       hessPop = pop;
       hessSource = `final ensemble of ${finalConfigs} configurations at the final (R, Φ)`;
     }
-    const hess = sschaHessian(k, hessPop, scEnd, symEnd, result.R, result.phi, T);
+    const hess = sschaHessian(k, hessPop, scEnd, symEnd, result.R, result.phi, T, { splitHalf: true });
+    // stochastic error of the Hessian frequencies: half the difference of the two halves' frequencies
+    const hessErr = hess.halves ? splitHalfFrequencyErrors(k, unitEnd, scEnd, hess.halves, supercell) : null;
     if (finalConfigs) {
       const a = hess.averages;
       finalBlock = {
@@ -531,7 +537,15 @@ export async function runSschaCli(file: string, o: SschaCliOptions): Promise<Ssc
         hessian: phononSetReport(sets[2]),
         lowest: { harmonic: lowestWavenumber(sets[0]), auxiliary: lowestWavenumber(sets[1]), hessian: lowestWavenumber(sets[2]) },
       },
-      hessian: { source: hessSource, nConfigs: hess.nConfigs, method: 'static bubble, primitive rows + translations, symmetrised + ASR', timeMs: hess.timeMs, dynamicallyStable: lowestWavenumber(sets[2]) > -1 },
+      hessian: {
+        source: hessSource, nConfigs: hess.nConfigs,
+        method: `static bubble, ${hess.estimator} estimator, ${hess.thirdOrderSymmetrized ? 'Φ3 symmetrised (space group + permutations), all rows' : 'primitive rows + translations'}, H symmetrised + ASR`,
+        estimator: hess.estimator, thirdOrderSymmetrized: hess.thirdOrderSymmetrized,
+        timeMs: hess.timeMs, dynamicallyStable: lowestWavenumber(sets[2]) > -1,
+        frequencyErrors: hessErr
+          ? { method: 'split half (antithetic pairs kept together): |ν_A − ν_B|/2 per commensurate q and branch (ascending), cm^-1', commensurate: hessErr.map((e) => ({ q: e.q.map((x) => Number(x.toPrecision(12))), errors: roundArray(e.err) })) }
+          : null,
+      },
       final: finalBlock,
       qeDyn: null, // with --out: the QE dynamical-matrix sets written (below)
       history: result.history,
@@ -580,7 +594,7 @@ export async function runSschaCli(file: string, o: SschaCliOptions): Promise<Ssc
       finish('done');
     }
     if (json) process.stdout.write(JSON.stringify({ event: 'result', ...report }) + '\n');
-    else {
+    else if (!o.quiet) {
       const lines = [
         `SSCHA ${result.converged ? 'converged' : `did NOT converge (${result.reason})`} after ${result.populations.length} population(s) of ${nConfigs} configurations (${result.history.length} steps), ${calc.evaluations} engine evaluations in this run` +
           (resumeInfo.populations ? ` (resumed: ${resumeInfo.configurations} saved configurations reused)` : ''),
@@ -601,7 +615,8 @@ export async function runSschaCli(file: string, o: SschaCliOptions): Promise<Ssc
     if (e instanceof UserError) finish('failed', e.message);
     throw e;
   } finally {
-    await calc.dispose?.();
+    // an engine handed in by the caller stays the caller's to release
+    if (!o.calculator) await calc.dispose?.();
   }
 }
 

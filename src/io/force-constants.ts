@@ -17,6 +17,7 @@ import { ForceConstants } from '../phonons/force-constants-model.js';
 import type { Structure } from '../structure/structure.js';
 import { StructureError } from '../structure/structure.js';
 import { ParseError, parseFailer, parseInteger, parseReal, quoteLine, splitLines, type ParseFail } from './errors.js';
+import { hypot3 } from '../numeric/detmath.js';
 
 /** A FORCE_CONSTANTS file as read. */
 export interface PhonopyForceConstants {
@@ -142,7 +143,7 @@ export function supercellOrderFromStructure(primitive: Structure, supercell: rea
       const l = d.map(Math.round);
       const r = d.map((x, a) => x - l[a]);
       const dx = [0, 1, 2].map((c) => r[0] * pc[c] + r[1] * pc[3 + c] + r[2] * pc[6 + c]);
-      if (Math.hypot(dx[0], dx[1], dx[2]) > tol) continue;
+      if (hypot3(dx[0], dx[1], dx[2]) > tol) continue;
       const lm = [((l[0] % n1) + n1) % n1, ((l[1] % n2) + n2) % n2, ((l[2] % n3) + n3) % n3];
       found = ((lm[0] * n2 + lm[1]) * n3 + lm[2]) * nat + k;
     }

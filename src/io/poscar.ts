@@ -15,6 +15,7 @@ import { isElement } from '../structure/elements.js';
 import { det3 } from '../structure/mat3.js';
 import { ISOTOPES, Structure, StructureError } from '../structure/structure.js';
 import { formatReal, parseFailer, parseInteger, parseReal, quoteLine, splitLines, type ParseFail } from './errors.js';
+import { cbrt } from '../numeric/detmath.js';
 
 export interface PoscarReadOptions {
   /**
@@ -92,7 +93,7 @@ export function readPoscar(text: string, fileName = 'POSCAR', options: PoscarRea
     if (s < 0) {
       const v0 = Math.abs(det3(raw));
       if (!(v0 > 0)) fail(3, 'lattice vectors are degenerate (zero volume)');
-      s = Math.cbrt(-s / v0);
+      s = cbrt(-s / v0);
     }
     for (let i = 0; i < 9; i++) cell[i] = raw[i] * s;
     axisScale.fill(s);

@@ -39,6 +39,7 @@ import { det3, inv3 } from '../structure/mat3.js';
 import { ISOTOPES, Structure } from '../structure/structure.js';
 import type { Kernels } from '../wasm/kernels.js';
 import { formatReal, ParseError, parseFailer, parseInteger, parseReal, quoteLine, splitLines, type ParseFail } from './errors.js';
+import { cos2pi, hypot3, sin2pi } from '../numeric/detmath.js';
 
 // ------------------------------------------------------------------------------------------------
 // Constants (physics.md 1.2, exact literals).
@@ -640,9 +641,9 @@ export function dynSetToRealSpace(set: QeDynSet): RealSpaceResult {
     for (let m1 = 0; m1 < n1; m1++)
       for (let m2 = 0; m2 < n2; m2++)
         for (let m3 = 0; m3 < n3; m3++) {
-          const phase = -2 * Math.PI * ((m1 * l[0]) / n1 + (m2 * l[1]) / n2 + (m3 * l[2]) / n3);
-          const cr = Math.cos(phase);
-          const ci = Math.sin(phase);
+          const turns = -((m1 * l[0]) / n1 + (m2 * l[1]) / n2 + (m3 * l[2]) / n3); // phase / 2π
+          const cr = cos2pi(turns);
+          const ci = sin2pi(turns);
           const p = phis[gridIndex([m1, m2, m3], set.grid)];
           for (let k = 0; k < n3n * n3n; k++) {
             const re = p[2 * k];
@@ -674,9 +675,9 @@ export function phiAtGridPoint(fc: ForceConstants, m: readonly number[]): Float6
   const out = new Float64Array(2 * n3n * n3n);
   const cells = fc.cells;
   for (let c = 0; c < fc.ncells; c++) {
-    const phase = 2 * Math.PI * ((m[0] * cells[3 * c]) / n1 + (m[1] * cells[3 * c + 1]) / n2 + (m[2] * cells[3 * c + 2]) / n3);
-    const cr = Math.cos(phase);
-    const ci = Math.sin(phase);
+    const turns = (m[0] * cells[3 * c]) / n1 + (m[1] * cells[3 * c + 1]) / n2 + (m[2] * cells[3 * c + 2]) / n3; // phase / 2π
+    const cr = cos2pi(turns);
+    const ci = sin2pi(turns);
     for (let r = 0; r < n3n; r++)
       for (let col = 0; col < n3n; col++) {
         const v = fc.blocks[fc.index(Math.floor(r / 3), r % 3, Math.floor(col / 3), c, col % 3)];
@@ -722,7 +723,7 @@ export function dynSetFromRealSpace(fc: ForceConstants, options: DynSetOptions =
   const grid = fc.grid;
   const cellBohr = s.cell.map((x) => x / BOHR_TO_ANGSTROM);
   let ibrav = 0;
-  let alat = options.alat ?? Math.hypot(cellBohr[0], cellBohr[1], cellBohr[2]);
+  let alat = options.alat ?? hypot3(cellBohr[0], cellBohr[1], cellBohr[2]);
   let celldm = [alat, 0, 0, 0, 0, 0];
   if (options.ibrav !== undefined && options.ibrav !== 0 && options.celldm) {
     try {

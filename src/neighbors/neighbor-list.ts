@@ -154,7 +154,7 @@ export class NeighborList {
     const rc = this.cutoff + this.skin;
     const vol = Math.abs(det(cell));
     // First guess of the sizes from the density; grown and retried if the kernel asks for more.
-    const ball = (4 / 3) * Math.PI * rc ** 3;
+    const ball = (4 / 3) * Math.PI * rc * rc * rc;
     let capExt = Math.ceil(n * (1 + 3 * (1 + ball / Math.max(vol, 1e-9)))) + 64;
     let capPairs = Math.ceil(n * (n / Math.max(vol, 1e-9)) * ball * (this.full ? 1.3 : 0.65)) + 64;
     for (let attempt = 0; attempt < 3; attempt++) {

@@ -7,3 +7,7 @@ export * from './potentials.js';
 export * from './sscha-store.js';
 export * from './ipi-server.js';
 export * from './ipi-client.js';
+export * from './onnx.js';
+export * from './mlip.js';
+export * from './workers.js';
+export * from './search-store.js';

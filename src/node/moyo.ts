@@ -3,6 +3,7 @@
 // here). Browsers use `initMoyo(url)` from src/symmetry/moyo.ts instead.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import * as moyoWasm from '@spglib/moyo-wasm';
 import { initMoyoSync, type MoyoHandle } from '../symmetry/moyo.js';
 
 let handle: MoyoHandle | undefined;
@@ -12,7 +13,7 @@ export function loadMoyo(): MoyoHandle {
   if (!handle) {
     const require = createRequire(import.meta.url);
     const bytes = readFileSync(require.resolve('@spglib/moyo-wasm/moyo_wasm_bg.wasm'));
-    handle = initMoyoSync(bytes);
+    handle = initMoyoSync(bytes, moyoWasm);
   }
   return handle;
 }

@@ -20,6 +20,7 @@ import type { Structure } from '../structure/structure.js';
 import { analyzeSymmetry, type AnalyzeOptions, type SymmetryDataset } from '../symmetry/analyze.js';
 import type { DynamicalMatrix } from './dynamical-matrix.js';
 import { PhononError } from './force-constants.js';
+import { hypot3 } from '../numeric/detmath.js';
 
 export interface BandPath {
   /** Lattice kind ("FCC", "HEX", … or "generic" / "custom"). */
@@ -90,8 +91,7 @@ function table(kind: string, conv: Structure): Table {
       };
     case 'RHL1':
     case 'RHL2': {
-      const alpha = rhombohedralAngle(conv);
-      const ca = Math.cos(alpha);
+      const ca = rhombohedralCosine(conv); // cos α
       if (kind === 'RHL1') {
         const e = (1 + 4 * ca) / (2 + 4 * ca);
         const v = 0.75 - e / 2;
@@ -104,7 +104,7 @@ function table(kind: string, conv: Structure): Table {
           path: 'Γ-L-B1|B-Z-Γ-X|Q-F-P1-Z|L-P',
         };
       }
-      const e = 1 / (2 * Math.tan(alpha / 2) ** 2);
+      const e = (1 + ca) / (2 * (1 - ca)); // 1/(2 tan²(α/2))
       const v = 0.75 - e / 2;
       return {
         C: RH,
@@ -117,12 +117,12 @@ function table(kind: string, conv: Structure): Table {
   }
 }
 
-/** Angle α (radians) between the rhombohedral primitive vectors of a hexagonal-setting R cell. */
-function rhombohedralAngle(conv: Structure): number {
+/** cos α, α the angle between the rhombohedral primitive vectors of a hexagonal-setting R cell. */
+function rhombohedralCosine(conv: Structure): number {
   const p = mul3(RH, conv.cell);
   const v = (i: number) => [p[3 * i], p[3 * i + 1], p[3 * i + 2]];
   const a = v(0), b = v(1);
-  return Math.acos((a[0] * b[0] + a[1] * b[1] + a[2] * b[2]) / (Math.hypot(...a) * Math.hypot(...b)));
+  return (a[0] * b[0] + a[1] * b[1] + a[2] * b[2]) / (hypot3(a[0], a[1], a[2]) * hypot3(b[0], b[1], b[2]));
 }
 
 /** Lattice kind for the path table from a symmetry dataset. */
@@ -131,7 +131,7 @@ export function latticeKind(ds: SymmetryDataset): string {
   const centring = ds.internationalShort[0];
   const lat = ds.conventional.structure.lattice();
   if (n >= 195) return centring === 'F' ? 'FCC' : centring === 'I' ? 'BCC' : 'CUB';
-  if (n >= 143) return centring === 'R' ? (rhombohedralAngle(ds.conventional.structure) < Math.PI / 2 ? 'RHL1' : 'RHL2') : 'HEX';
+  if (n >= 143) return centring === 'R' ? (rhombohedralCosine(ds.conventional.structure) > 0 ? 'RHL1' : 'RHL2') : 'HEX';
   if (n >= 75) return centring === 'I' ? (lat.c < lat.a ? 'BCT1' : 'BCT2') : 'TET';
   if (n >= 16 && centring === 'P') return 'ORC';
   return 'generic';
@@ -252,7 +252,7 @@ export function bandStructure(dm: DynamicalMatrix, path: BandPath, options: { po
       if (!qa || !qb) throw new PhononError(`band path: unknown point ${qa ? run[s + 1] : run[s]}`);
       const dq = [0, 1, 2].map((k) => qb[k] - qa[k]);
       const dc = [0, 1, 2].map((k) => dq[0] * B[k] + dq[1] * B[3 + k] + dq[2] * B[6 + k]);
-      const len = Math.hypot(dc[0], dc[1], dc[2]);
+      const len = hypot3(dc[0], dc[1], dc[2]);
       const qpoints = new Float64Array(3 * np);
       const distances = new Float64Array(np);
       const frequencies = new Float64Array(np * nb);

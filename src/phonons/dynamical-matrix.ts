@@ -19,6 +19,7 @@ import type { Kernels } from '../wasm/kernels.js';
 import { PhononError } from './force-constants.js';
 import type { ForceConstants } from './force-constants-model.js';
 import { omega2ToThz, THZ_TO_CM } from './units.js';
+import { cosSin2pi, hypot3 } from '../numeric/detmath.js';
 
 export interface DynamicalMatrixOptions {
   /** Tolerance (Å) for equidistant supercell images, default 1e-5. */
@@ -79,7 +80,7 @@ export class DynamicalMatrix {
             for (let c = -2; c <= 2; c++) {
               const R = [0, 1, 2].map((k) => L[k] + a * M[k] + b * M[3 + k] + c * M[6 + k]);
               const r = cart(R);
-              const d = Math.hypot(r[0] + tau[3 * kp] - tau[3 * kap], r[1] + tau[3 * kp + 1] - tau[3 * kap + 1], r[2] + tau[3 * kp + 2] - tau[3 * kap + 2]);
+              const d = hypot3(r[0] + tau[3 * kp] - tau[3 * kap], r[1] + tau[3 * kp + 1] - tau[3 * kap + 1], r[2] + tau[3 * kp + 2] - tau[3 * kap + 2]);
               cand.push({ d, R });
               if (d < dmin) dmin = d;
             }
@@ -112,12 +113,12 @@ export class DynamicalMatrix {
     const n3 = 3 * n;
     const out = new Float64Array(2 * n3 * n3);
     const q0 = q[0], q1 = q[1], q2 = q[2];
-    const twoPi = 2 * Math.PI;
+    const cs = new Float64Array(2); // cos, sin of the phase: exact reduction in turns (docs/kernels.md, Determinism)
     for (let t = 0; t < this.terms; t++) {
       const p = this.pairIndex[t];
       const kap = Math.floor(p / n), kp = p - kap * n;
-      const arg = twoPi * (q0 * this.image[3 * t] + q1 * this.image[3 * t + 1] + q2 * this.image[3 * t + 2]);
-      const c = Math.cos(arg), s = Math.sin(arg);
+      cosSin2pi(q0 * this.image[3 * t] + q1 * this.image[3 * t + 1] + q2 * this.image[3 * t + 2], cs);
+      const c = cs[0], s = cs[1];
       const b = 9 * t;
       for (let x = 0; x < 3; x++) {
         const row = (3 * kap + x) * n3 + 3 * kp;

@@ -25,6 +25,7 @@ import { cartesianRotations, supercellOperations, type OperationSet } from '../s
 import { symEig3 } from '../symmetry/linalg3.js';
 import { Symmetrizer } from '../symmetry/symmetrize.js';
 import { ForceConstants } from './force-constants-model.js';
+import { hypot, hypot3 } from '../numeric/detmath.js';
 
 export class PhononError extends Error {
   constructor(message: string) {
@@ -136,7 +137,7 @@ export function planDisplacements(
       for (const c of CANDIDATES) {
         const A = supercell.structure.cell;
         const d = [0, 1, 2].map((k) => c[0] * A[k] + c[1] * A[3 + k] + c[2] * A[6 + k]);
-        const nd = Math.hypot(d[0], d[1], d[2]);
+        const nd = hypot3(d[0], d[1], d[2]);
         const u = d.map((x) => (x / nd) * amplitude);
         const imgs = site.map((g) => rotate(R.subarray(9 * g, 9 * g + 9), u));
         const rk = rank([...images, ...imgs]);
@@ -334,7 +335,7 @@ export function reorderForceConstants(
         const x = positions[3 * o + k] - sc.structure.frac[3 * i + k];
         return x - Math.round(x);
       });
-      const r = Math.hypot(...[0, 1, 2].map((k) => d[0] * c[k] + d[1] * c[3 + k] + d[2] * c[6 + k]));
+      const r = hypot(...[0, 1, 2].map((k) => d[0] * c[k] + d[1] * c[3 + k] + d[2] * c[6 + k]));
       if (r < tolerance) {
         map[o] = i;
         break;

@@ -17,6 +17,7 @@
 import type { DynamicalMatrix } from './dynamical-matrix.js';
 import { PhononError } from './force-constants.js';
 import { EV_PER_CELL_TO_J_PER_MOL, KB, omega2ToThz, THZ_TO_EV } from './units.js';
+import { exp, expm1, log1p } from '../numeric/detmath.js';
 
 export interface MeshModes {
   mesh: [number, number, number];
@@ -117,7 +118,7 @@ export function densityOfStates(modes: MeshModes, options: DosOptions = {}): Dos
     const i1 = Math.min(npts - 1, Math.floor((x + reach - min) / step));
     for (let i = i0; i <= i1; i++) {
       const d = freqs[i] - x;
-      dos[i] += norm * Math.exp(-d * d * inv2s2);
+      dos[i] += norm * exp(-d * d * inv2s2);
     }
   }
   return { sigma, frequencies: freqs, dos };
@@ -202,11 +203,11 @@ export function thermalProperties(modes: MeshModes, temperatures: ArrayLike<numb
       if (kT === 0) continue;
       const x = e / kT;
       if (x > 700) continue;
-      const em = Math.exp(-x);
-      f += kT * Math.log1p(-em);
+      const em = exp(-x);
+      f += kT * log1p(-em);
       // n = em/(1 − em); S/k_B = x·n − ln(1 − e^{−x}); C/k_B = x² e^{−x}/(1 − e^{−x})²
-      const d = -Math.expm1(-x);
-      s += (x * em) / d - Math.log1p(-em);
+      const d = -expm1(-x);
+      s += (x * em) / d - log1p(-em);
       c += (x * x * em) / (d * d);
     }
     F[t] = f / nq;

@@ -10,6 +10,8 @@ export interface Series {
   /** Shown in the legend when given. */
   label?: string;
   dash?: string;
+  /** Draw the points as circles of this radius (px) instead of a line (scatter / parity plots). */
+  marker?: number;
 }
 
 export interface LinePlotOptions {
@@ -39,7 +41,7 @@ export function escapeXml(s: string): string {
 export function niceTicks(lo: number, hi: number, count = 6): number[] {
   if (!(hi > lo)) return [lo];
   const raw = (hi - lo) / Math.max(1, count);
-  const mag = 10 ** Math.floor(Math.log10(raw));
+  const mag = 10 ** Math.floor(Math.log10(raw)); // display-only: tick placement
   const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
   const out: number[] = [];
   for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step) out.push(Math.abs(v) < step * 1e-9 ? 0 : v);
@@ -115,6 +117,11 @@ export function linePlot(o: LinePlotOptions): string {
     const pts: string[] = [];
     for (let i = 0; i < n; i++) if (Number.isFinite(s.x[i]) && Number.isFinite(s.y[i])) pts.push(`${p(X(s.x[i]))},${p(Y(s.y[i]))}`);
     const color = s.color ?? PALETTE[k % PALETTE.length];
+    if (s.marker !== undefined) {
+      const c = pts.map((q) => q.split(',')).map(([x, y]) => `<circle cx="${x}" cy="${y}" r="${s.marker}"/>`);
+      out.push(`<g fill="${color}" fill-opacity="0.6" stroke="none">${c.join('')}</g>`);
+      return;
+    }
     out.push(`<polyline points="${pts.join(' ')}" stroke="${color}" stroke-width="${s.width ?? 1.5}"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/>`);
   });
   out.push('</g>');

@@ -19,6 +19,7 @@
 // ∂H/∂λ = Ω tr(σ + P𝟙)/λ. Divided by c for the scaled variables.
 import { det3, inv3 } from '../structure/mat3.js';
 import { Structure } from '../structure/structure.js';
+import { hypot3 } from '../numeric/detmath.js';
 
 export type CellMode = 'fixed' | 'isotropic' | 'full';
 
@@ -43,7 +44,7 @@ export class CellCoordinates {
     this.cell0 = Float64Array.from(reference.cell);
     this.inv0 = inv3(this.cell0);
     const c = this.cell0;
-    this.len0 = Math.max(Math.hypot(c[0], c[1], c[2]), Math.hypot(c[3], c[4], c[5]), Math.hypot(c[6], c[7], c[8]));
+    this.len0 = Math.max(hypot3(c[0], c[1], c[2]), hypot3(c[3], c[4], c[5]), hypot3(c[6], c[7], c[8]));
   }
 
   /** The optimiser vector of the reference structure (F = 𝟙). */

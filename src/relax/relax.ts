@@ -18,6 +18,7 @@ import { symmetrizeStructure } from '../symmetry/idealize.js';
 import { Symmetrizer } from '../symmetry/symmetrize.js';
 import { CellCoordinates, type CellMode } from './coordinates.js';
 import { Fire, type FireParams, Lbfgs, type LbfgsParams, type Minimizer, type StepControl } from './optimizers.js';
+import { hypot3 } from '../numeric/detmath.js';
 
 /** 1 eV/Å³ in GPa (physics.md 1.2). */
 export const EV_A3_TO_GPA = 160.2176634;
@@ -211,7 +212,7 @@ export function hasOverlap(s: Structure, dmin: number): boolean {
   const c = s.cell, f = s.frac, n = s.natoms;
   const vol = s.volume;
   const cr = (i: number, j: number) =>
-    Math.hypot(c[3 * i + 1] * c[3 * j + 2] - c[3 * i + 2] * c[3 * j + 1], c[3 * i + 2] * c[3 * j] - c[3 * i] * c[3 * j + 2], c[3 * i] * c[3 * j + 1] - c[3 * i + 1] * c[3 * j]);
+    hypot3(c[3 * i + 1] * c[3 * j + 2] - c[3 * i + 2] * c[3 * j + 1], c[3 * i + 2] * c[3 * j] - c[3 * i] * c[3 * j + 2], c[3 * i] * c[3 * j + 1] - c[3 * i + 1] * c[3 * j]);
   const r0 = Math.ceil(0.5 + dmin / (vol / cr(1, 2))), r1 = Math.ceil(0.5 + dmin / (vol / cr(2, 0))), r2 = Math.ceil(0.5 + dmin / (vol / cr(0, 1)));
   const T: number[] = [];
   for (let a = -r0; a <= r0; a++)
@@ -352,7 +353,7 @@ class Job {
       return;
     }
     let fm = 0;
-    for (let i = 0; i < n; i++) fm = Math.max(fm, Math.hypot(forces[3 * i], forces[3 * i + 1], forces[3 * i + 2]));
+    for (let i = 0; i < n; i++) fm = Math.max(fm, hypot3(forces[3 * i], forces[3 * i + 1], forces[3 * i + 2]));
     let sm = 0;
     if (stress && o.cell === 'full') {
       for (let k = 0; k < 9; k++) sm = Math.max(sm, Math.abs(stress[k] + (k % 4 === 0 ? o.pressure : 0)));
@@ -393,7 +394,7 @@ class Job {
     this.forceCalls++;
     const stress = r.stress ? Float64Array.from(r.stress, (x) => x * EV_A3_TO_GPA) : undefined;
     let fm = 0;
-    for (let i = 0; i < s.natoms; i++) fm = Math.max(fm, Math.hypot(r.forces[3 * i], r.forces[3 * i + 1], r.forces[3 * i + 2]));
+    for (let i = 0; i < s.natoms; i++) fm = Math.max(fm, hypot3(r.forces[3 * i], r.forces[3 * i + 1], r.forces[3 * i + 2]));
     let sm = 0;
     if (stress && o.cell === 'full') for (let q = 0; q < 9; q++) sm = Math.max(sm, Math.abs(stress[q] + (q % 4 === 0 ? o.pressureGPa : 0)));
     else if (stress && o.cell === 'isotropic') sm = Math.abs((stress[0] + stress[4] + stress[8]) / 3 + o.pressureGPa);

@@ -231,6 +231,11 @@ export class EnsembleWorkspace {
     for (const [name, idx] of Object.entries(SLOT)) tv[idx] = this.slot[name as keyof typeof SLOT]?.ptr ?? 0;
   }
 
+  /** ẽ_μ = M^{-1/2}e_μ (rows, M × n3) of the modes of the last `averages` call: the basis of y. */
+  etilde(): Float64Array {
+    return this.modes.etilde.toArray();
+  }
+
   /** Kernel-side arrays after the last `averages` call (y, δf, weights...), for the Hessian. */
   buffer(name: 'Y' | 'DF' | 'W' | 'DV' | 'X' | 'XI' | 'F' | 'E'): F64Buffer {
     return this.slot[name]!;

@@ -42,11 +42,20 @@
 // it is the exact one for deterministic quadrature "ensembles" (Gauss–Hermite grids), where the
 // U-statistic's removal of the diagonal has no meaning.
 //
-// TODO (physics.md 5.11, "symmetrise the third-order estimate before contraction"): not done. Φ⁽³⁾ is
-// symmetric in μν by construction, but its permutation symmetry in (a, b, c) and the space group act
-// on the Cartesian tensor (3N)³, which the row-streamed mixed representation never forms; doing it
-// needs Φ⁽³⁾_abc for the primitive rows a (3n·(3N)² values) and a back-transformation per row. It
-// would reduce the variance (not the bias, which the U-statistic already removes).
+// Symmetrised Φ⁽³⁾ (physics.md 5.11, option `thirdOrderSymmetry`). The estimate of the third-order
+// tensor is symmetric only in its two displacement indices, and a random ensemble breaks the space
+// group. With the option, Φ⁽³⁾ is formed in Cartesian form for all rows, Φ⁽³⁾_abc = Σ_μν Φ⁽³⁾_aμν
+// E_μb E_νc (E_μ = M^{1/2}e_μ, so that Σ_b E_μb ẽ_κb = δ_μκ; the translations drop out as in the mixed
+// form), projected onto the fully symmetric subspace — the average over the 6 index permutations and
+// over the space group of the supercell (translations included: (g·Φ)_{π(i)π(j)π(k)} = R⊗R⊗R Φ_ijk),
+// the same projection as CellConstructor's ApplySymmetryToTensor3 used by python-sscha — transformed
+// back to the mixed form and contracted, Π = Σ_μν ℓ_μν Φ⁽³⁾ˢ_aμν Φ⁽³⁾ˢ_bμν, over all rows. Memory and
+// time grow as (3N)³ and (3N)⁴, so this is for small supercells (the caller decides; `sschaHessian`
+// switches it on up to MAX_SYMMETRIC_N3). Estimators with it: 'biased' = the plug-in product of the
+// symmetrised full-ensemble tensor (python-sscha's estimator); 'unbiased' = the grouped U-statistic
+// over K = `symmetryGroups` disjoint groups of whole units (default 8), Π = Σ_{g≠h} W_g W_h S_g·ℓ·S_h /
+// Σ_{g≠h} W_g W_h with S_g the symmetrised tensor of group g (independent groups: no squared noise),
+// which needs K symmetrisations instead of one per unit.
 //
 // Rows: Π is translation invariant, so only the 3n rows of the primitive-cell atoms are needed
 // (`primitiveRows` + `translations`, the atom permutations of the supercell translations); the
@@ -56,6 +65,8 @@
 // hook (`symmetrize`) and are applied to H (and to the split halves).
 import { Kernels } from '../wasm/kernels.js';
 import { eighValues } from '../linalg/eigh.js';
+import { gemm } from '../linalg/gemm.js';
+import { expm1 } from '../numeric/detmath.js';
 import { HBAR, KB } from '../phonons/units.js';
 
 /** Inputs (layout of docs/sscha.md; all row-major). */
@@ -80,6 +91,8 @@ export interface StaticBubbleInput {
   w?: ArrayLike<number>;
   /** Auxiliary force constants Φ (n3×n3, eV/Å²). */
   phi: ArrayLike<number>;
+  /** Per-atom masses (N, amu): needed with `thirdOrderSymmetry` (with Etilde, E_μ = M ẽ_μ). */
+  masses?: ArrayLike<number>;
   /** Rows a to compute (e.g. the 3n rows of the primitive-cell atoms). Requires `translations`. */
   primitiveRows?: ArrayLike<number>;
   /**
@@ -122,6 +135,26 @@ export interface StaticBubbleOptions {
   pairs?: boolean;
   /** Also compute H on each half of the ensemble and report the spread of the lowest eigenvalues. */
   splitHalf?: boolean | SplitHalfOptions;
+  /**
+   * Space group of the supercell (translations included; e.g. a Symmetrizer): symmetrise Φ⁽³⁾ over it
+   * and over index permutations before the contraction (see the module comment; needs input.Etilde and
+   * input.masses; ignores primitiveRows: all rows are formed).
+   */
+  thirdOrderSymmetry?: ThirdOrderSymmetry;
+  /** Groups of the grouped U-statistic with thirdOrderSymmetry and estimator 'unbiased' (default 8). */
+  symmetryGroups?: number;
+}
+
+/** The operations a rank-3 symmetrisation needs (a Symmetrizer has them). */
+export interface ThirdOrderSymmetry {
+  /** Cartesian rotations, 9 numbers per operation (row-major). */
+  rotations: ArrayLike<number>;
+  /** Atom maps: perms[g][i] = image of atom i under operation g. */
+  perms: readonly ArrayLike<number>[];
+  /** Optional factorisation G = representatives × translations (Symmetrizer.factorised). */
+  factorised?: boolean;
+  translationOps?: readonly number[];
+  representativeOps?: readonly number[];
 }
 
 export interface HessianStats {
@@ -144,6 +177,8 @@ export interface HessianStats {
 }
 
 export interface SplitHalfResult {
+  /** H of each half (after the symmetrize hook), n3×n3. */
+  hessians: [Float64Array, Float64Array];
   /** Lowest eigenvalues of H from each half (ascending). */
   lowest: [Float64Array, Float64Array];
   /** Lowest eigenvalues of H from the whole ensemble. */
@@ -170,7 +205,7 @@ export interface StaticBubbleResult {
 function bose(omega: number, T: number): { n: number; dn: number } {
   if (T === 0) return { n: 0, dn: 0 };
   const beta = HBAR / (KB * T);
-  const n = 1 / Math.expm1(beta * omega);
+  const n = 1 / expm1(beta * omega);
   return { n, dn: -beta * n * (n + 1) };
 }
 
@@ -637,6 +672,261 @@ function lowestEigs(k: Kernels, H: Float64Array, n3: number, nLowest: number, ma
 }
 
 // ---------------------------------------------------------------------------------------------
+// symmetrised Φ⁽³⁾ (module comment)
+
+/** Largest 3N for which `sschaHessian` symmetrises Φ⁽³⁾ by default ((3N)³ doubles: 56 MB at 192). */
+export const MAX_SYMMETRIC_N3 = 192;
+
+interface SymmetricContext {
+  sym: ThirdOrderSymmetry;
+  /** E_μ = M^{1/2}e_μ = M ẽ_μ and ẽ_μ (rows, M×n3). */
+  E: Float64Array;
+  Et: Float64Array;
+  /** ℓ_μν (M×M) and 1/(A_μA_ν). */
+  L: Float64Array;
+  invAA: Float64Array;
+  groups: number;
+  block: number;
+  allRows: number[];
+}
+
+function symmetricContext(input: StaticBubbleInput, p: Prepared, opts: StaticBubbleOptions, block: number): SymmetricContext {
+  const { n3, M } = p;
+  const sym = opts.thirdOrderSymmetry!;
+  req(input.Etilde !== undefined, 'thirdOrderSymmetry needs input.Etilde (the ẽ_μ the y were computed with)');
+  checkArray('masses', input.masses, n3 / 3);
+  req(sym.perms.length > 0 && sym.rotations.length === 9 * sym.perms.length, 'thirdOrderSymmetry: one rotation (9 numbers) per atom map is needed');
+  for (const pm of sym.perms) req(pm.length === n3 / 3, `thirdOrderSymmetry: atom maps must have ${n3 / 3} entries`);
+  const bytes = 8 * (3 * n3 * n3 * n3 + 4 * n3 * M * M);
+  req(bytes <= 4 * 2 ** 30, `thirdOrderSymmetry: 3N = ${n3} needs ≈ ${(bytes / 2 ** 30).toFixed(1)} GB; use it only for small supercells`);
+  const Et = Float64Array.from(input.Etilde!);
+  const E = new Float64Array(M * n3);
+  for (let m = 0; m < M; m++) for (let b = 0; b < n3; b++) E[m * n3 + b] = input.masses![Math.floor(b / 3)] * Et[m * n3 + b];
+  const invAA = new Float64Array(M * M);
+  for (let m = 0; m < M; m++) for (let n = 0; n < M; n++) invAA[m * M + n] = 1 / (input.A[m] * input.A[n]);
+  const groups = opts.symmetryGroups ?? 8;
+  req(Number.isInteger(groups) && groups >= 2, `symmetryGroups must be an integer ≥ 2, got ${groups}`);
+  return { sym, E, Et, L: sschaLMatrix(input.omega, input.T), invAA, groups, block, allRows: Array.from({ length: n3 }, (_, i) => i) };
+}
+
+/** Average of a (3N)³ tensor (row-major, index 3·atom + α) over the 6 index permutations, in place. */
+export function permutationAverage3(C: Float64Array, n3: number): void {
+  const s1 = n3 * n3, s2 = n3;
+  for (let a = 0; a < n3; a++)
+    for (let b = a; b < n3; b++)
+      for (let c = b; c < n3; c++) {
+        const i0 = a * s1 + b * s2 + c, i1 = a * s1 + c * s2 + b, i2 = b * s1 + a * s2 + c;
+        const i3 = b * s1 + c * s2 + a, i4 = c * s1 + a * s2 + b, i5 = c * s1 + b * s2 + a;
+        const v = (C[i0] + C[i1] + C[i2] + C[i3] + C[i4] + C[i5]) / 6;
+        C[i0] = v; C[i1] = v; C[i2] = v; C[i3] = v; C[i4] = v; C[i5] = v;
+      }
+}
+
+/** out[oo..] += scale · R⊗R⊗R X for one 3×3×3 block (27 numbers, row-major αβγ), three sequential contractions. */
+function rotate3(R: Float64Array, x: Float64Array, xo: number, t1: Float64Array, t2: Float64Array, out: Float64Array, oo: number, scale: number) {
+  for (let a = 0; a < 3; a++) {
+    const r0 = R[3 * a], r1 = R[3 * a + 1], r2 = R[3 * a + 2];
+    for (let bc = 0; bc < 9; bc++) t1[a * 9 + bc] = r0 * x[xo + bc] + r1 * x[xo + 9 + bc] + r2 * x[xo + 18 + bc];
+  }
+  for (let b = 0; b < 3; b++) {
+    const r0 = R[3 * b], r1 = R[3 * b + 1], r2 = R[3 * b + 2];
+    for (let a = 0; a < 3; a++)
+      for (let c = 0; c < 3; c++) t2[a * 9 + b * 3 + c] = r0 * t1[a * 9 + c] + r1 * t1[a * 9 + 3 + c] + r2 * t1[a * 9 + 6 + c];
+  }
+  for (let c = 0; c < 3; c++) {
+    const r0 = scale * R[3 * c], r1 = scale * R[3 * c + 1], r2 = scale * R[3 * c + 2];
+    for (let ab = 0; ab < 9; ab++) out[oo + ab * 3 + c] += r0 * t2[ab * 3] + r1 * t2[ab * 3 + 1] + r2 * t2[ab * 3 + 2];
+  }
+}
+
+/**
+ * Projection of a rank-3 Cartesian tensor of the supercell (3N)³ onto the fully symmetric subspace:
+ * the average over the 6 index permutations and over the space group ((g·C)_{π(i)π(j)π(k)} =
+ * R⊗R⊗R C_ijk). With `sym.factorised` (G = representatives × translations, as Symmetrizer), the
+ * translation average is an index permutation and the rotations are applied only to the blocks of one
+ * atom per translation orbit (the rest follow by translation). Returns a new array.
+ */
+export function symmetrizeThirdOrder(C: ArrayLike<number>, n3: number, sym: ThirdOrderSymmetry): Float64Array {
+  req(C.length === n3 * n3 * n3, `third-order tensor: expected ${n3 * n3 * n3} numbers, got ${C.length}`);
+  const n = n3 / 3;
+  const P = Float64Array.from(C);
+  permutationAverage3(P, n3);
+  // blocks: B[((i·n + j)·n + k)·27 + 9α + 3β + γ] = C[3i+α, 3j+β, 3k+γ]
+  const src = new Float64Array(n3 * n3 * n3);
+  for (let i = 0; i < n; i++)
+    for (let al = 0; al < 3; al++)
+      for (let j = 0; j < n; j++)
+        for (let be = 0; be < 3; be++) {
+          const row = ((3 * i + al) * n3 + 3 * j + be) * n3;
+          for (let kk = 0; kk < n; kk++) {
+            const o = ((i * n + j) * n + kk) * 27 + 9 * al + 3 * be;
+            src[o] = P[row + 3 * kk];
+            src[o + 1] = P[row + 3 * kk + 1];
+            src[o + 2] = P[row + 3 * kk + 2];
+          }
+        }
+  const rot = (g: number) => Float64Array.from({ length: 9 }, (_, q) => sym.rotations[9 * g + q]);
+  const t1 = new Float64Array(27), t2 = new Float64Array(27);
+  const out = new Float64Array(n3 * n3 * n3);
+  const factorised = !!(sym.factorised && sym.translationOps && sym.representativeOps && sym.translationOps.length > 1);
+  if (!factorised) {
+    const scale = 1 / sym.perms.length;
+    sym.perms.forEach((pm, g) => {
+      const R = rot(g);
+      for (let i = 0; i < n; i++)
+        for (let j = 0; j < n; j++)
+          for (let kk = 0; kk < n; kk++) rotate3(R, src, ((i * n + j) * n + kk) * 27, t1, t2, out, ((pm[i] * n + pm[j]) * n + pm[kk]) * 27, scale);
+    });
+  } else {
+    const T = sym.translationOps!, reps = sym.representativeOps!;
+    const nt = T.length;
+    // translation average (an index permutation of whole blocks)
+    const avg = new Float64Array(src.length);
+    for (const t of T) {
+      const pm = sym.perms[t];
+      for (let i = 0; i < n; i++)
+        for (let j = 0; j < n; j++)
+          for (let kk = 0; kk < n; kk++) {
+            const s = ((pm[i] * n + pm[j]) * n + pm[kk]) * 27, d = ((i * n + j) * n + kk) * 27;
+            for (let q = 0; q < 27; q++) avg[d + q] += src[s + q];
+          }
+    }
+    // reference atoms (one per translation orbit) and, for every atom, (orbit, translation)
+    const orbit = new Int32Array(n).fill(-1), trans = new Int32Array(n);
+    const refs: number[] = [];
+    for (let a = 0; a < n; a++) {
+      if (orbit[a] >= 0) continue;
+      refs.push(a);
+      T.forEach((t, ti) => {
+        const b = sym.perms[t][a];
+        orbit[b] = refs.length - 1;
+        trans[b] = ti;
+      });
+    }
+    req(refs.length * nt === n, 'thirdOrderSymmetry: the translations do not act freely on the atoms');
+    const inv = sym.perms.map((pm) => {
+      const q = new Int32Array(n);
+      for (let i = 0; i < n; i++) q[pm[i]] = i;
+      return q;
+    });
+    // rotations, target blocks (ref atom, j, k) only: out[s, j, k] += R⊗³ avg[π⁻¹(S_s), π⁻¹(j), π⁻¹(k)]
+    const ns = refs.length;
+    const red = new Float64Array(ns * n * n * 27);
+    const scale = 1 / (reps.length * nt);
+    for (const g of reps) {
+      const R = rot(g), pinv = inv[g];
+      for (let s = 0; s < ns; s++) {
+        const a = pinv[refs[s]];
+        for (let j = 0; j < n; j++) {
+          const b = pinv[j];
+          for (let kk = 0; kk < n; kk++) rotate3(R, avg, ((a * n + b) * n + pinv[kk]) * 27, t1, t2, red, ((s * n + j) * n + kk) * 27, scale);
+        }
+      }
+    }
+    // expand by translations: out[p_t(S_s), p_t(j), p_t(k)] = red[s, j, k]
+    for (let s = 0; s < ns; s++)
+      for (const t of T) {
+        const pm = sym.perms[t];
+        const i = pm[refs[s]];
+        for (let j = 0; j < n; j++)
+          for (let kk = 0; kk < n; kk++) out.set(red.subarray(((s * n + j) * n + kk) * 27, ((s * n + j) * n + kk) * 27 + 27), ((i * n + pm[j]) * n + pm[kk]) * 27);
+      }
+  }
+  // back to (3N)³ row-major
+  const res = new Float64Array(n3 * n3 * n3);
+  for (let i = 0; i < n; i++)
+    for (let al = 0; al < 3; al++)
+      for (let j = 0; j < n; j++)
+        for (let be = 0; be < 3; be++) {
+          const row = ((3 * i + al) * n3 + 3 * j + be) * n3;
+          for (let kk = 0; kk < n; kk++) {
+            const o = ((i * n + j) * n + kk) * 27 + 9 * al + 3 * be;
+            res[row + 3 * kk] = out[o];
+            res[row + 3 * kk + 1] = out[o + 1];
+            res[row + 3 * kk + 2] = out[o + 2];
+          }
+        }
+  return res;
+}
+
+/** Mixed Φ⁽³⁾ (n3 × M × M) → Cartesian (n3)³ → symmetrised → mixed again. */
+function symmetrizeMixed(k: Kernels, X: Float64Array, n3: number, M: number, ctx: SymmetricContext): Float64Array {
+  // C_a = Eᵀ X_a E
+  const XE = gemm(k, { rows: n3 * M, cols: M, data: X }, { rows: M, cols: n3, data: ctx.E }).data;
+  const C = new Float64Array(n3 * n3 * n3);
+  for (let a = 0; a < n3; a++) {
+    const Ca = gemm(k, { rows: M, cols: n3, data: ctx.E }, { rows: M, cols: n3, data: XE.subarray(a * M * n3, (a + 1) * M * n3) }, { transA: true }).data;
+    C.set(Ca, a * n3 * n3);
+  }
+  const S = symmetrizeThirdOrder(C, n3, ctx.sym);
+  // X'_a = ẽ S_a ẽᵀ
+  const SE = gemm(k, { rows: n3 * n3, cols: n3, data: S }, { rows: M, cols: n3, data: ctx.Et }, { transB: true }).data;
+  const out = new Float64Array(n3 * M * M);
+  for (let a = 0; a < n3; a++) {
+    const Xa = gemm(k, { rows: M, cols: n3, data: ctx.Et }, { rows: n3, cols: M, data: SE.subarray(a * n3 * M, (a + 1) * n3 * M) }).data;
+    out.set(Xa, a * M * M);
+  }
+  return out;
+}
+
+/** Π_ab = Σ_μν ℓ_μν X_aμν X_bμν (n3 × n3). */
+function contractL(k: Kernels, X: Float64Array, n3: number, M: number, L: Float64Array): Float64Array {
+  const MM = M * M;
+  const LX = new Float64Array(X.length);
+  for (let a = 0; a < n3; a++) for (let q = 0; q < MM; q++) LX[a * MM + q] = L[q] * X[a * MM + q];
+  return gemm(k, { rows: n3, cols: MM, data: LX }, { rows: n3, cols: MM, data: X }, { transB: true }).data;
+}
+
+/** Π from the symmetrised Φ⁽³⁾ of a (sub)ensemble: plug-in, or the grouped U-statistic. */
+function symmetricPi(k: Kernels, p: Prepared, ctx: SymmetricContext, d: { y: Float64Array; df: Float64Array; w: Float64Array }, unbiased: boolean, unit: 1 | 2): RowPassOut {
+  const { n3, M } = p;
+  const nc = d.w.length;
+  const U = Math.ceil(nc / unit);
+  const K = unbiased ? Math.min(ctx.groups, U) : 1;
+  req(!unbiased || K >= 2, 'the unbiased estimator needs at least two units');
+  const MM = M * M;
+  const Xbar = new Float64Array(n3 * MM);
+  const same = new Float64Array(n3 * n3);
+  let W = 0, W2 = 0, peak = 0, flops = 0;
+  for (let g = 0; g < K; g++) {
+    const u0 = Math.floor((g * U) / K), u1 = Math.floor(((g + 1) * U) / K);
+    const i0 = u0 * unit, i1 = Math.min(u1 * unit, nc);
+    const sub = { y: d.y.subarray(i0 * M, i1 * M), df: d.df.subarray(i0 * n3, i1 * n3), w: d.w.subarray(i0, i1) };
+    let Wg = 0;
+    for (let i = 0; i < sub.w.length; i++) Wg += sub.w[i];
+    if (!(Wg > 0)) continue;
+    const r = rowPass(k, p, sub.y, sub.df, sub.w, ctx.allRows, { method: 'reassociated', block: ctx.block, want: 'phi3', invAA: ctx.invAA, unbiased: false, unit: 1 });
+    peak = Math.max(peak, r.peakBytes + 8 * 3 * n3 * n3 * n3);
+    flops += r.flops + 4 * n3 * n3 * n3 * (n3 + M) + 2 * n3 * n3 * MM;
+    const S = symmetrizeMixed(k, r.out, n3, M, ctx);
+    for (let q = 0; q < S.length; q++) Xbar[q] += Wg * S[q];
+    W += Wg;
+    W2 += Wg * Wg;
+    if (unbiased) {
+      const P = contractL(k, S, n3, M, ctx.L);
+      for (let q = 0; q < same.length; q++) same[q] += Wg * Wg * P[q];
+    }
+  }
+  req(W > 0, 'all weights of this (sub)ensemble are zero');
+  for (let q = 0; q < Xbar.length; q++) Xbar[q] /= W;
+  const full = contractL(k, Xbar, n3, M, ctx.L);
+  let pi = full;
+  if (unbiased) {
+    const D = W * W - W2;
+    req(D > 1e-12 * W * W, 'the unbiased estimator needs at least two groups with non-zero weight');
+    pi = new Float64Array(n3 * n3);
+    for (let q = 0; q < pi.length; q++) pi[q] = (W * W * full[q] - same[q]) / D;
+  }
+  for (let a = 0; a < n3; a++)
+    for (let b = a + 1; b < n3; b++) {
+      const s = 0.5 * (pi[a * n3 + b] + pi[b * n3 + a]);
+      pi[a * n3 + b] = s;
+      pi[b * n3 + a] = s;
+    }
+  return { out: pi, peakBytes: peak, flops };
+}
+
+// ---------------------------------------------------------------------------------------------
 // public entry points
 
 /**
@@ -657,15 +947,21 @@ export function staticBubbleHessian(k: Kernels, input: StaticBubbleInput, opts: 
   const ro: RowPassOptions = { method, block, want: 'pi', unbiased: estimator === 'unbiased', unit: pairs ? 2 : 1 };
   let peak = 0;
   let passes = 0;
+  const sym = opts.thirdOrderSymmetry;
+  const symCtx = sym ? symmetricContext(input, p, opts, block) : null;
   const pass = (d: { y: Float64Array; df: Float64Array; w: Float64Array }) => {
-    const r = rowPass(k, p, d.y, d.df, d.w, p.rows, ro);
+    const r = symCtx ? symmetricPi(k, p, symCtx, d, estimator === 'unbiased', pairs ? 2 : 1) : rowPass(k, p, d.y, d.df, d.w, p.rows, ro);
     peak = Math.max(peak, r.peakBytes);
     passes++;
     return r;
   };
+  const piOf = (d: { y: Float64Array; df: Float64Array; w: Float64Array }) => {
+    const r = pass(d);
+    return { pi: symCtx ? r.out : assemble(p, r.out), flops: r.flops };
+  };
 
-  const main = pass(p);
-  const pi = assemble(p, main.out);
+  const main = piOf(p);
+  const pi = main.pi;
   const H = new Float64Array(n3 * n3);
   for (let i = 0; i < n3 * n3; i++) H[i] = input.phi[i] + pi[i];
   const hessian = applyHook(H, n3, opts.symmetrize);
@@ -674,7 +970,7 @@ export function staticBubbleHessian(k: Kernels, input: StaticBubbleInput, opts: 
     hessian,
     pi,
     stats: {
-      timeMs: 0, flops: main.flops, blockRows: block, rowsComputed: p.rows.length, peakBytes: 0,
+      timeMs: 0, flops: main.flops, blockRows: block, rowsComputed: symCtx ? n3 : p.rows.length, peakBytes: 0,
       gemmScratchBytes: GEMM_SCRATCH_BYTES, wasmMemoryBytes: 0, passes: 0,
     },
   };
@@ -689,7 +985,7 @@ export function staticBubbleHessian(k: Kernels, input: StaticBubbleInput, opts: 
       U.forEach((u, j) => {
         if (Math.floor((j * K) / U.length) !== g) idx.push(...u);
       });
-      reps.push(assemble(p, pass(subset(p, idx)).out));
+      reps.push(piOf(subset(p, idx)).pi);
     }
     const err = new Float64Array(n3 * n3);
     for (let e = 0; e < n3 * n3; e++) {
@@ -710,14 +1006,15 @@ export function staticBubbleHessian(k: Kernels, input: StaticBubbleInput, opts: 
     req(U.length >= 2, 'splitHalf needs at least two configurations (pairs)');
     const h = Math.floor(U.length / 2);
     const halves = [U.slice(0, h), U.slice(h)].map((us) => {
-      const piH = assemble(p, pass(subset(p, us.flat())).out);
+      const piH = piOf(subset(p, us.flat())).pi;
       const HH = new Float64Array(n3 * n3);
       for (let i = 0; i < n3 * n3; i++) HH[i] = input.phi[i] + piH[i];
-      return lowestEigs(k, applyHook(HH, n3, opts.symmetrize), n3, nLowest, sh.masses);
+      const Hh = applyHook(HH, n3, opts.symmetrize);
+      return { H: Hh, low: lowestEigs(k, Hh, n3, nLowest, sh.masses) };
     });
     const lowestFull = lowestEigs(k, hessian, n3, nLowest, sh.masses);
-    const spread = halves[0].map((v, i) => Math.abs(v - halves[1][i]));
-    res.splitHalf = { lowest: [halves[0], halves[1]], lowestFull, spread };
+    const spread = halves[0].low.map((v, i) => Math.abs(v - halves[1].low[i]));
+    res.splitHalf = { hessians: [halves[0].H, halves[1].H], lowest: [halves[0].low, halves[1].low], lowestFull, spread };
   }
 
   res.stats.peakBytes = peak;

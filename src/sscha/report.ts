@@ -5,6 +5,7 @@
 // does for harmonic Φ), SVG plots and the JSON result object. Isomorphic (no file system).
 import { dynSetFromRealSpace, writeQeDynSet } from '../io/qe-dyn.js';
 import { linePlot, type Series } from '../plot/svg.js';
+import { hypot3 } from '../numeric/detmath.js';
 import { bandStructure, type BandPath, type BandStructure } from '../phonons/band-path.js';
 import { DynamicalMatrix } from '../phonons/dynamical-matrix.js';
 import { ForceConstants } from '../phonons/force-constants-model.js';
@@ -14,7 +15,7 @@ import { cellIndexer, type Supercell } from '../structure/supercell.js';
 import type { Kernels } from '../wasm/kernels.js';
 import { EnsembleWorkspace, type Averages, type SschaSymmetry } from './averages.js';
 import type { Population } from './ensemble.js';
-import { staticBubbleHessian } from './hessian.js';
+import { MAX_SYMMETRIC_N3, staticBubbleHessian } from './hessian.js';
 import type { StepRecord } from './minimize.js';
 import { SschaError } from './modes.js';
 
@@ -61,32 +62,77 @@ export interface HessianResult {
   /** Configurations of the ensemble and the time of the Hessian (ms). */
   nConfigs: number;
   timeMs: number;
+  /** Estimator and whether Φ⁽³⁾ was symmetrised before the contraction. */
+  estimator: 'unbiased' | 'biased';
+  thirdOrderSymmetrized: boolean;
+  /** H of the two halves of the ensemble (antithetic pairs kept together), with `splitHalf`. */
+  halves?: [Float64Array, Float64Array];
+}
+
+export interface SschaHessianOptions {
+  /** Default 'unbiased' (see src/sscha/hessian.ts). */
+  estimator?: 'unbiased' | 'biased';
+  /**
+   * Symmetrise Φ⁽³⁾ over the space group and index permutations before the contraction: 'auto'
+   * (default) when 3N ≤ MAX_SYMMETRIC_N3 and a symmetriser is given.
+   */
+  symmetrizeThirdOrder?: boolean | 'auto';
+  /** Also the Hessians of the two halves (their spread is the stochastic error of H); needs ≥ 8 configurations. */
+  splitHalf?: boolean;
+  /** Apply the symmetriser + ASR to H (default true). */
+  symmetrizeHessian?: boolean;
 }
 
 /**
  * Free-energy Hessian at (R, Φ, T) from an evaluated population (reweighted when it was drawn
- * elsewhere): static bubble with primitive rows + translations, then symmetriser + ASR.
+ * elsewhere): static bubble (primitive rows + translations, or all rows with the symmetrised Φ⁽³⁾),
+ * then symmetriser + ASR.
  */
-export function sschaHessian(k: Kernels, pop: Population, sc: Supercell, symmetry: SschaSymmetry, R: ArrayLike<number>, phi: ArrayLike<number>, T: number): HessianResult {
+export function sschaHessian(k: Kernels, pop: Population, sc: Supercell, symmetry: SschaSymmetry, R: ArrayLike<number>, phi: ArrayLike<number>, T: number, options: SschaHessianOptions = {}): HessianResult {
   const ws = new EnsembleWorkspace(k, pop, symmetry);
   try {
     const averages = ws.averages(R, phi, T);
     const { translations, primitiveRows } = supercellTranslations(sc);
     const sym = symmetry.symmetrizer;
     const nt = symmetry.nTranslations;
+    const want = options.symmetrizeThirdOrder ?? 'auto';
+    const sym3 = sym && (want === true || (want === 'auto' && ws.n3 <= MAX_SYMMETRIC_N3)) ? sym : undefined;
+    const estimator = options.estimator ?? 'unbiased';
     const res = staticBubbleHessian(
       k,
       {
         n3: ws.n3, M: ws.m, omega: averages.omega, A: averages.amplitude, T,
         y: ws.buffer('Y').toArray(), df: ws.buffer('DF').toArray(), w: ws.buffer('W').toArray(), phi,
         primitiveRows, translations,
+        ...(sym3 ? { Etilde: ws.etilde(), masses: pop.masses } : {}),
       },
-      { symmetrize: sym ? (H) => sym.forceConstants(H, { asr: nt === 3 }) : undefined },
+      {
+        estimator,
+        thirdOrderSymmetry: sym3,
+        // each half needs two units (antithetic pairs) for the unbiased estimators: skipped below 8 configurations
+        splitHalf: options.splitHalf && pop.nConfigs >= 8 ? { nLowest: 1 } : undefined,
+        symmetrize: sym && (options.symmetrizeHessian ?? true) ? (H) => sym.forceConstants(H, { asr: nt === 3 }) : undefined,
+      },
     );
-    return { hessian: res.hessian, pi: res.pi, averages, nConfigs: pop.nConfigs, timeMs: res.stats.timeMs };
+    return {
+      hessian: res.hessian, pi: res.pi, averages, nConfigs: pop.nConfigs, timeMs: res.stats.timeMs,
+      estimator, thirdOrderSymmetrized: sym3 !== undefined, halves: res.splitHalf?.hessians,
+    };
   } finally {
     ws.free();
   }
+}
+
+/**
+ * Split-half error of Hessian frequencies (cm⁻¹) at the commensurate q: per q and branch (ascending),
+ * σ ≈ |ν_A − ν_B|/2 (each half has twice the variance of the whole: Var(ν_A − ν_B) = 4σ²). One
+ * sample per branch, so an individual value is uncertain by ~75 %; the rms over a multiplet or a
+ * branch family is the useful number.
+ */
+export function splitHalfFrequencyErrors(k: Kernels, unit: Structure, sc: Supercell, halves: [Float64Array, Float64Array], grid: readonly number[]): { q: number[]; err: number[] }[] {
+  const a = phononSet(k, 'half A', unit, sc, halves[0], grid);
+  const b = phononSet(k, 'half B', unit, sc, halves[1], grid);
+  return a.grid.map((g, iq) => ({ q: g.q, err: g.cm.map((v, i) => Math.abs(v - b.grid[iq].cm[i]) / 2) }));
 }
 
 /** The q points commensurate with a diagonal supercell n1×n2×n3 (reduced coordinates m_k/n_k). */
@@ -202,7 +248,7 @@ export function pressureReport(a: Averages) {
     tensor: p ? tensor3(p, EV_A3_TO_GPA) : null,
     error: pe ? tensor3(pe, EV_A3_TO_GPA) : null,
     pressure: p ? r10(((p[0] + p[4] + p[8]) / 3) * EV_A3_TO_GPA) : null,
-    pressureErr: pe ? r10((Math.hypot(pe[0], pe[4], pe[8]) / 3) * EV_A3_TO_GPA) : null,
+    pressureErr: pe ? r10((hypot3(pe[0], pe[4], pe[8]) / 3) * EV_A3_TO_GPA) : null,
     ionic: tensor3(a.ionicPressure, EV_A3_TO_GPA),
     ionicError: tensor3(a.ionicPressureErr, EV_A3_TO_GPA),
   };

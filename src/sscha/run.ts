@@ -3,6 +3,7 @@
 // maxPopulations is reached. Populations are kept in memory as plain data (ensemble.ts) so that they
 // can be persisted and a run resumed.
 import { CalculatorError, type Calculator } from '../calculators/calculator.js';
+import { hypot2 } from '../numeric/detmath.js';
 import { TAU_INV_TO_CM } from '../phonons/units.js';
 import type { Structure } from '../structure/structure.js';
 import type { Supercell } from '../structure/supercell.js';
@@ -246,7 +247,7 @@ function frequencyErrors(k: Kernels, ws: EnsembleWorkspace, R: Float64Array, phi
     for (let i = i0; i < Math.min(i0 + 2, nc); i++) for (let g = 0; g < ng; g++) acc[g] += w[i] * (o[i * ng + g] - mean[g]);
     for (let g = 0; g < ng; g++) s2[g] += acc[g] * acc[g];
   }
-  return Float64Array.from(omega, (wm, mu) => Math.hypot(Math.sqrt(s2[group[mu]]) / W, mean[group[mu]]) / (2 * wm));
+  return Float64Array.from(omega, (wm, mu) => hypot2(Math.sqrt(s2[group[mu]]) / W, mean[group[mu]]) / (2 * wm));
 }
 
 /** Run the SSCHA (populations loop). */

@@ -41,6 +41,7 @@
 // steps, the secant bulk modulus) is replayed deterministically, so a resumed run ends with
 // bit-identical numbers.
 import { CalculatorError, type Calculator } from '../calculators/calculator.js';
+import { cbrt, hypot2, log } from '../numeric/detmath.js';
 import { TAU_INV_TO_CM } from '../phonons/units.js';
 import { det3, inv3 } from '../structure/mat3.js';
 import type { Structure } from '../structure/structure.js';
@@ -479,7 +480,7 @@ export async function runSschaVariableCell(opts: VariableCellOptions): Promise<V
       const dG = g.map((x, i) => x - prev!.g[i]);
       const s = dot9(dE, dG);
       const gg = dot9(dG, dG);
-      if (s > 0 && Math.sqrt(gg) > 3 * Math.hypot(gErr, prev.gErr)) {
+      if (s > 0 && Math.sqrt(gg) > 3 * hypot2(gErr, prev.gErr)) {
         const alphaBB = s / gg;
         const alpha = 1 / (3 * B * volume);
         const f = Math.min(2, Math.max(0.5, alphaBB / alpha));
@@ -502,7 +503,7 @@ export async function runSschaVariableCell(opts: VariableCellOptions): Promise<V
     Fd = I3();
     for (let i = 0; i < 9; i++) Fd[i] += epsSym[i];
     if (mode === 'fixed-volume') {
-      const s = Math.cbrt(1 / det3(Fd)); // the run starts at the reference volume
+      const s = cbrt(1 / det3(Fd)); // the run starts at the reference volume
       for (let i = 0; i < 9; i++) Fd[i] *= s;
     } else if (mode === 'fixed-shape') {
       // keep 𝟙 + ε a multiple of the starting one (𝟙): remove round-off anisotropy
@@ -555,7 +556,7 @@ export async function runSschaVariableCell(opts: VariableCellOptions): Promise<V
     let sw = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
     for (const r of cellHistory) {
       const w = 1 / Math.max(r.pressureScalarErr, 1e-12) ** 2;
-      const x = Math.log(r.volume), y = r.pressureScalar;
+      const x = log(r.volume), y = r.pressureScalar;
       sw += w; sx += w * x; sy += w * y; sxx += w * x * x; sxy += w * x * y;
     }
     const det = sw * sxx - sx * sx;

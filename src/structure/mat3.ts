@@ -48,7 +48,7 @@ export function vecMul3(v: ArrayLike<number>, m: Mat3, out: Float64Array | numbe
 }
 
 export function norm3(v: ArrayLike<number>, o = 0): number {
-  return Math.hypot(v[o], v[o + 1], v[o + 2]);
+  return Math.sqrt(v[o] * v[o] + v[o + 1] * v[o + 1] + v[o + 2] * v[o + 2]); // not Math.hypot: implementation-defined bits
 }
 
 /** Reciprocal vectors without 2π, as rows: B = (A⁻¹)ᵀ so that a_i·b_j = δ_ij. */

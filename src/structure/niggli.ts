@@ -9,6 +9,7 @@
 // Niggli conditions hold to within ε.
 import { det3, mul3, type Mat3 } from './mat3.js';
 import { StructureError } from './structure.js';
+import { acos, cbrt } from '../numeric/detmath.js';
 
 export interface NiggliResult {
   /** Reduced cell, rows = lattice vectors (Å). Orientation in space is that of the input. */
@@ -39,7 +40,7 @@ export function niggliReduce(cell: Mat3, options: NiggliOptions = {}): NiggliRes
   if (c.length !== 9 || !c.every(Number.isFinite)) throw new StructureError('niggliReduce: cell must be 9 finite numbers');
   const vol = Math.abs(det3(c));
   if (!(vol > 1e-10)) throw new StructureError(`niggliReduce: degenerate cell (volume ${vol} Å³)`);
-  const eps = options.eps ?? 1e-5 * Math.pow(vol, 2 / 3);
+  const eps = options.eps ?? 1e-5 * cbrt(vol) * cbrt(vol);
   const maxSteps = options.maxSteps ?? 10000;
   const lt = (x: number, y: number) => x < y - eps;
   const gt = (x: number, y: number) => y < x - eps;
@@ -123,6 +124,6 @@ export function niggliReduce(cell: Mat3, options: NiggliOptions = {}): NiggliRes
 /** Lattice parameters (a, b, c in Å; α, β, γ in degrees) from a Niggli metric (A, B, C, ξ, η, ζ). */
 export function g6ToParameters(g: readonly number[]): [number, number, number, number, number, number] {
   const a = Math.sqrt(g[0]), b = Math.sqrt(g[1]), c = Math.sqrt(g[2]);
-  const deg = (x: number) => (Math.acos(Math.max(-1, Math.min(1, x))) * 180) / Math.PI;
+  const deg = (x: number) => (acos(Math.max(-1, Math.min(1, x))) * 180) / Math.PI;
   return [a, b, c, deg(g[3] / (2 * b * c)), deg(g[4] / (2 * a * c)), deg(g[5] / (2 * a * b))];
 }

@@ -3,6 +3,7 @@
 // isotopes such as D). Immutable by convention: operations return new structures.
 import { elementMass, isElement } from './elements.js';
 import { det3, inv3, type Mat3, vecMul3 } from './mat3.js';
+import { acos, cosDeg, hypot3, sinDeg } from '../numeric/detmath.js';
 
 /** Isotope labels accepted wherever a species is read: label → (element, mass in amu). */
 export const ISOTOPES: Record<string, { element: string; mass: number }> = {
@@ -109,10 +110,10 @@ export class Structure {
   /** Lattice parameters a, b, c (Å) and α, β, γ (degrees). */
   lattice(): { a: number; b: number; c: number; alpha: number; beta: number; gamma: number } {
     const c = this.cell;
-    const len = (i: number) => Math.hypot(c[3 * i], c[3 * i + 1], c[3 * i + 2]);
+    const len = (i: number) => hypot3(c[3 * i], c[3 * i + 1], c[3 * i + 2]);
     const dot = (i: number, j: number) => c[3 * i] * c[3 * j] + c[3 * i + 1] * c[3 * j + 1] + c[3 * i + 2] * c[3 * j + 2];
     const a = len(0), b = len(1), cc = len(2);
-    const ang = (i: number, j: number, li: number, lj: number) => (Math.acos(Math.max(-1, Math.min(1, dot(i, j) / (li * lj)))) * 180) / Math.PI;
+    const ang = (i: number, j: number, li: number, lj: number) => (acos(Math.max(-1, Math.min(1, dot(i, j) / (li * lj)))) * 180) / Math.PI;
     return { a, b, c: cc, alpha: ang(1, 2, b, cc), beta: ang(0, 2, a, cc), gamma: ang(0, 1, a, b) };
   }
 
@@ -169,8 +170,7 @@ function cosSinDeg(deg: number): [number, number] {
     135: [-Math.SQRT1_2, Math.SQRT1_2],
   };
   if (exact[deg]) return exact[deg];
-  const r = (deg * Math.PI) / 180;
-  return [Math.cos(r), Math.sin(r)];
+  return [cosDeg(deg), sinDeg(deg)];
 }
 
 /**
@@ -222,7 +222,7 @@ export function checkStructure(s: Structure, minDistance = 0.5): StructureCheck 
     const x = c[3 * i + 1] * c[3 * j + 2] - c[3 * i + 2] * c[3 * j + 1];
     const y = c[3 * i + 2] * c[3 * j] - c[3 * i] * c[3 * j + 2];
     const z = c[3 * i] * c[3 * j + 1] - c[3 * i + 1] * c[3 * j];
-    return Math.hypot(x, y, z);
+    return hypot3(x, y, z);
   };
   const h = [vol / cross(1, 2), vol / cross(2, 0), vol / cross(0, 1)];
   const range = h.map((hk) => Math.ceil(0.5 + minDistance / hk));
@@ -246,7 +246,7 @@ export function checkStructure(s: Structure, minDistance = 0.5): StructureCheck 
           for (let n3 = -range[2]; n3 <= range[2]; n3++) {
             if (i === j && n1 === 0 && n2 === 0 && n3 === 0) continue;
             vecMul3([d[0] + n1, d[1] + n2, d[2] + n3], c, v);
-            const r = Math.hypot(v[0], v[1], v[2]);
+            const r = hypot3(v[0], v[1], v[2]);
             if (r < best) {
               best = r;
               bestImg = [shift[0] + n1, shift[1] + n2, shift[2] + n3];

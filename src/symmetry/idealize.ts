@@ -14,6 +14,7 @@ import { analyzeSymmetry, type AnalyzeOptions, type SymmetryDataset } from './an
 import { symFunc3 } from './linalg3.js';
 import { SymmetryError } from './moyo.js';
 import { applyOp, invertPermutation, wrap01, type SymOp } from './operations.js';
+import { hypot3 } from '../numeric/detmath.js';
 
 export interface IdealizeResult {
   /** The idealised structure (same atom order, species, masses, labels). */
@@ -125,7 +126,7 @@ export function symmetrizeStructure(structure: Structure, options: AnalyzeOption
       return x - Math.round(x);
     });
     const c = [0, 1, 2].map((k) => d[0] * cell[k] + d[1] * cell[3 + k] + d[2] * cell[6 + k]);
-    maxDisplacement = Math.max(maxDisplacement, Math.hypot(c[0], c[1], c[2]));
+    maxDisplacement = Math.max(maxDisplacement, hypot3(c[0], c[1], c[2]));
   }
   let maxCellChange = 0;
   for (let k = 0; k < 9; k++) maxCellChange = Math.max(maxCellChange, Math.abs(cell[k] - structure.cell[k]));

@@ -3,7 +3,13 @@
 // module must be initialised once, either by the Node adapter (src/node/moyo.ts, `loadMoyo()`) or
 // by `initMoyo(url)` here (browsers, or any environment where `fetch` or raw bytes are available).
 // Functions that need moyo take an optional handle and otherwise use the registered one.
-import * as moyoWasm from '@spglib/moyo-wasm';
+// The package is imported for its types only, and loaded on demand by initMoyo: this file must link
+// where the bare specifier cannot be resolved (Web Workers have no import maps; they pass the module
+// they imported by URL, see src/web/).
+import type * as moyoWasm from '@spglib/moyo-wasm';
+
+/** The moyo-wasm ES module itself (`import * as m from '@spglib/moyo-wasm'`). */
+export type MoyoModule = typeof moyoWasm;
 
 /** The part of the moyo-wasm module this toolkit uses (after initialisation). */
 export type MoyoHandle = Pick<
@@ -49,17 +55,18 @@ export function getMoyo(handle?: MoyoHandle): MoyoHandle {
  * a bundler's `?url` import), bytes or a compiled WebAssembly.Module, and register the handle.
  * Node: prefer `loadMoyo()` from src/node/moyo.ts (Node's fetch cannot read file: URLs).
  */
-export async function initMoyo(source: MoyoSource): Promise<MoyoHandle> {
-  await moyoWasm.default({ module_or_path: source });
-  setMoyo(moyoWasm);
-  return moyoWasm;
+export async function initMoyo(source: MoyoSource, module?: MoyoModule): Promise<MoyoHandle> {
+  const m = module ?? ((await import('@spglib/moyo-wasm')) as MoyoModule);
+  await m.default({ module_or_path: source });
+  setMoyo(m);
+  return m;
 }
 
-/** Synchronous initialisation from bytes or a compiled module (any environment). */
-export function initMoyoSync(module: BufferSource | WebAssembly.Module): MoyoHandle {
-  moyoWasm.initSync({ module });
-  setMoyo(moyoWasm);
-  return moyoWasm;
+/** Synchronous initialisation of the moyo-wasm module `lib` from bytes or a compiled module (any environment). */
+export function initMoyoSync(module: BufferSource | WebAssembly.Module, lib: MoyoModule): MoyoHandle {
+  lib.initSync({ module });
+  setMoyo(lib);
+  return lib;
 }
 
 /** Turn whatever moyo threw (usually a plain string) into a SymmetryError with context. */

@@ -8,6 +8,7 @@
 import { inv3, mul3, transpose3, type Mat3 } from '../structure/mat3.js';
 import type { Structure } from '../structure/structure.js';
 import { SymmetryError } from './moyo.js';
+import { cbrt, hypot3 } from '../numeric/detmath.js';
 
 export interface SymOp {
   /** Integer rotation acting on fractional coordinates, row-major 3×3. */
@@ -106,10 +107,10 @@ export class AtomLocator {
     const n = this.types.length;
     // Reciprocal row lengths |b_k|: a ball of radius tol spans tol·|b_k| in s_k; bins must be wider.
     const B = transpose3(inv3(this.cell));
-    const target = Math.max(1, Math.round(Math.cbrt(n)));
+    const target = Math.max(1, Math.round(cbrt(n)));
     const m: [number, number, number] = [1, 1, 1];
     for (let k = 0; k < 3; k++) {
-      const bk = Math.hypot(B[3 * k], B[3 * k + 1], B[3 * k + 2]);
+      const bk = hypot3(B[3 * k], B[3 * k + 1], B[3 * k + 2]);
       const maxBins = Math.floor(1 / (2 * tolerance * bk));
       m[k] = Math.max(1, Math.min(target, maxBins));
     }

@@ -2,6 +2,7 @@
 // in order of G, the probability that one phase lies below another, and the transition pressures
 // where G curves cross, with their uncertainty. Errors are treated as independent Gaussians: the
 // stochastic (SSCHA) error of each phase and a model (MLIP) error per phase.
+import { exp, hypot2 } from '../numeric/detmath.js';
 
 /** One phase at one pressure; energies per atom (eV/atom). */
 export interface PhasePoint {
@@ -20,7 +21,7 @@ export interface PhasePoint {
 
 /** Combined standard error of one point. */
 export function totalError(p: PhasePoint): number {
-  return Math.hypot(p.gError, p.modelError ?? 0);
+  return hypot2(p.gError, p.modelError ?? 0);
 }
 
 /** erfc(x) for real x, relative accuracy ~1e-14: Taylor series of erf for |x| < 1, Lentz continued
@@ -58,7 +59,7 @@ export function erfc(x: number): number {
     f *= delta;
     if (Math.abs(delta - 1) < 1e-16) break;
   }
-  return Math.exp(-x * x) / (Math.sqrt(Math.PI) * f);
+  return exp(-x * x) / (Math.sqrt(Math.PI) * f);
 }
 
 /** Standard normal cumulative distribution Φ(x). */
@@ -68,7 +69,7 @@ export function normalCdf(x: number): number {
 
 /** Probability that phase a has the lower G (independent Gaussian errors). */
 export function probabilityBelow(a: PhasePoint, b: PhasePoint): number {
-  const s = Math.hypot(totalError(a), totalError(b));
+  const s = hypot2(totalError(a), totalError(b));
   const d = b.g - a.g;
   if (s === 0) return d > 0 ? 1 : d < 0 ? 0 : 0.5;
   return normalCdf(d / s);
@@ -129,8 +130,8 @@ export function transitions(points: readonly PhasePoint[]): Transition[] {
         const t = d0 / (d0 - d1);
         const pressure = p0 + t * (p1 - p0);
         const slope = (d1 - d0) / (p1 - p0);
-        const s0 = Math.hypot(totalError(a0), totalError(b0));
-        const s1 = Math.hypot(totalError(a1), totalError(b1));
+        const s0 = hypot2(totalError(a0), totalError(b0));
+        const s1 = hypot2(totalError(a1), totalError(b1));
         const sigma = s0 + t * (s1 - s0);
         // below the crossing the phase with the lower G at p0 is stable
         out.push({ below: d0 < 0 ? a : b, above: d0 < 0 ? b : a, pressure, error: sigma / Math.abs(slope) });

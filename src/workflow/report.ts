@@ -4,6 +4,7 @@
 // Isomorphic: returns strings; the Node adapter writes them.
 import { escapeXml, linePlot, type Series } from '../plot/svg.js';
 import { rankAtPressure, transitions, type PhasePoint, type Transition } from './ranking.js';
+import { hypot } from '../numeric/detmath.js';
 
 /** Everything about one phase at one pressure that the report shows. */
 export interface PhaseResult extends PhasePoint {
@@ -57,7 +58,7 @@ export function gibbsSvg(points: readonly PhasePoint[], title = 'Gibbs free ener
       const r = points.find((q) => q.phase === ref && q.pressure === p);
       if (!a || !r) continue;
       const d = 1000 * (a.g - r.g);
-      const s = ph === ref ? 0 : 1000 * Math.hypot(a.gError, a.modelError ?? 0, r.gError, r.modelError ?? 0);
+      const s = ph === ref ? 0 : 1000 * hypot(a.gError, a.modelError ?? 0, r.gError, r.modelError ?? 0);
       xs.push(p);
       ys.push(d);
       lo.push(d - s);

@@ -20,6 +20,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CalcResult, Calculator } from '../../src/calculators/calculator.js';
+import { clientCommands, type IpiTarget } from '../../src/engines/client-commands.js';
 import { IpiServer } from '../../src/node/ipi-server.js';
 import { loadPotential } from '../../src/node/potentials.js';
 import { Structure } from '../../src/structure/structure.js';
@@ -76,27 +77,30 @@ function dataFile(s: Structure): string {
   return lines.join('\n') + '\n';
 }
 
-/** LAMMPS input: metal units, lj/cut + shift with the AR_LJ parameters, fix ipi at `where`. */
-function inputFile(where: string, steps: number): string {
+/**
+ * LAMMPS input: metal units, lj/cut + shift with the AR_LJ parameters, then the `fix ipi` lines that
+ * `anharm engines clients` prints for this server (so the printed lines are tested with LAMMPS).
+ */
+function inputFile(target: IpiTarget): string {
   const p = AR_LJ.pairs[0];
+  const printed = clientCommands(target).lammps.split('\n').filter((l) => !l.startsWith('#'));
+  expect(printed[0]).toMatch(/^fix 1 all ipi /);
   return [
     'units metal', 'atom_style atomic', 'boundary p p p', 'read_data data.lmp',
     `pair_style lj/cut ${p.cutoff}`, `pair_coeff 1 1 ${p.epsilon} ${p.sigma}`, 'pair_modify shift yes',
-    // rebuild the neighbour lists at every step: consecutive configurations are unrelated
-    'neighbor 1.0 bin', 'neigh_modify every 1 delay 0 check no',
+    'neighbor 1.0 bin',
     'thermo 1', 'thermo_style custom step pe press',
-    `fix 1 all ipi ${where}`,
-    `run ${steps}`, // more steps than configurations: LAMMPS ends on the server's EXIT
+    ...printed, // fix ipi; neigh_modify every 1 delay 0 check no (unrelated configurations); run until EXIT
     '',
   ].join('\n');
 }
 
 /** Start `lmp` in its own temp dir (data + input files), stdout/stderr collected. */
-function startLammps(name: string, s: Structure, where: string, steps: number) {
+function startLammps(name: string, s: Structure, target: IpiTarget) {
   const dir = join(TMP, name);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'data.lmp'), dataFile(s));
-  writeFileSync(join(dir, 'in.lmp'), inputFile(where, steps));
+  writeFileSync(join(dir, 'in.lmp'), inputFile(target));
   const p = spawn(LMP, ['-in', 'in.lmp', '-log', 'log.lammps'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, OMP_NUM_THREADS: '1' } });
   let out = '';
   p.stdout.on('data', (d) => (out += d));
@@ -139,8 +143,8 @@ async function runWithLammps(kind: 'tcp' | 'unix', n: number, seed0: number) {
   const server = await IpiServer.listen(kind === 'tcp' ? { port: 0, timeout: 30 } : { unix: unixName, timeout: 30 });
   const structures = Array.from({ length: n }, (_, i) => argon(seed0 + i));
   const t0 = performance.now();
-  const where = kind === 'tcp' ? `127.0.0.1 ${server.port}` : `${unixName} 31415 unix`;
-  const lmp = startLammps(`${kind}-${seed0}`, structures[0], where, n + 1000);
+  const target: IpiTarget = kind === 'tcp' ? { host: '127.0.0.1', port: server.port! } : { unix: unixName };
+  const lmp = startLammps(`${kind}-${seed0}`, structures[0], target);
   let got: CalcResult[];
   try {
     await within(Promise.race([server.waitForClients(1, 30), lmp.exited.then((c) => { throw new Error(`lmp exited (${c}) before connecting:\n${lmp.out()}`); })]), 30_000, 'LAMMPS connecting');

@@ -333,7 +333,7 @@ export async function runSschaCli(file: string, o: SschaCliOptions): Promise<Ssc
       start.raised = pd.raised;
       const msg = `starting Φ had ${startModes.nonPositive} non-positive mode(s): ${pd.flipped} flipped, ${pd.raised} raised to ${floorCm} cm⁻¹ (physics.md 4.6)`;
       if (json) emit({ event: 'start', message: msg, ...start });
-      else process.stderr.write(`anharm: ${msg}\n`);
+      else if (!o.quiet) process.stderr.write(`anharm: ${msg}\n`);
     }
 
     // ---- SSCHA

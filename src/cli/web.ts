@@ -1,7 +1,8 @@
 // `anharm web [--port P]`: serve the web page (src/web/) on 127.0.0.1. Static files only — all the
 // computing happens in the browser. Only the files the page needs are served: the page (src/web/),
 // the compiled library (dist/), the kernel module (build/anharmonic.wasm) and moyo's browser files
-// (node_modules/@spglib/moyo-wasm/, found wherever npm installed it). The URLs mirror the package
+// (node_modules/@spglib/moyo-wasm/, found wherever npm installed it) and onnxruntime-web's dist/
+// (for .onnx potentials). The URLs mirror the package
 // layout, so the page works unchanged from any static host of the built package folder.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -15,6 +16,7 @@ const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
   '.map': 'application/json',
   '.json': 'application/json',
   '.wasm': 'application/wasm',
@@ -41,6 +43,8 @@ function mounts(root: string): [string, string][] {
     ['/dist/', join(root, 'dist')],
     ['/build/anharmonic.wasm', join(root, 'build', 'anharmonic.wasm')],
     ['/node_modules/@spglib/moyo-wasm/', moyo],
+    // .onnx potentials: onnxruntime-web's browser build (its main entry is in dist/)
+    ['/node_modules/onnxruntime-web/dist/', dirname(require.resolve('onnxruntime-web'))],
   ];
 }
 

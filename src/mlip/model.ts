@@ -19,6 +19,11 @@ import type { FitErrors, FitWeights } from './train.js';
 export const MODEL_FORMAT = 'anharmonic-csp/mlip';
 export const MODEL_VERSION = 1;
 
+/** True for a parsed JSON object that is an MLIP model file (pure: the web page and workers use it too). */
+export function isMlipModelJson(obj: unknown): boolean {
+  return typeof obj === 'object' && obj !== null && (obj as { format?: unknown }).format === MODEL_FORMAT;
+}
+
 /** Grades of physics.md 6.6: above SELECT a configuration is worth labelling, above BREAK the model is not trusted. */
 export const SELECT_GRADE = 2;
 export const BREAK_GRADE = 10;

@@ -171,7 +171,7 @@ export class MtpBasis implements LinearBasis {
   };
   private disposed = false;
 
-  private constructor(k: Kernels, spec: Required<MtpSpec>, dag: MtpDag) {
+  private constructor(k: Kernels, spec: Required<MtpSpec>, dag: MtpDag, skin = DEFAULT_SKIN) {
     this.k = k;
     this.spec = spec;
     this.dag = dag;
@@ -183,7 +183,7 @@ export class MtpBasis implements LinearBasis {
     const { ints, floats } = buildBlobs(dag);
     this.bi = k.i32(ints.length, ints, { owned: true });
     this.bf = k.f64(floats.length, floats, { owned: true });
-    this.nl = new NeighborList(k, { cutoff: spec.rcut, skin: DEFAULT_SKIN, full: true });
+    this.nl = new NeighborList(k, { cutoff: spec.rcut, skin, full: true });
   }
 
   /** Enumerate the basis of a spec (deterministic: the same spec gives the same basis). */
@@ -313,8 +313,10 @@ export class MtpBasis implements LinearBasis {
   /**
    * Rebuild a basis from `toJSON()` output. The stored DAG is used as is (no re-enumeration);
    * `verify: true` also re-enumerates from the spec and checks that the DAG is identical.
+   * `skin` (Å, default 0.3) is the Verlet skin of the neighbour list; 0 rebuilds it for every
+   * configuration, so results do not depend on the configurations evaluated before (src/parallel/spec.ts).
    */
-  static fromJSON(k: Kernels, json: unknown, opts: { verify?: boolean; source?: string } = {}): MtpBasis {
+  static fromJSON(k: Kernels, json: unknown, opts: { verify?: boolean; source?: string; skin?: number } = {}): MtpBasis {
     const src = opts.source ?? 'MTP basis';
     const o = json as Partial<MtpBasisJson>;
     if (typeof o !== 'object' || o === null) throw new MtpSpecError(`${src}: must be a JSON object`);
@@ -329,7 +331,7 @@ export class MtpBasis implements LinearBasis {
       const again = enumerate(k, spec);
       if (!sameDag(again, dag)) throw new MtpSpecError(`${src}: the stored DAG differs from the enumeration of its spec`);
     }
-    return new MtpBasis(k, spec, dag);
+    return new MtpBasis(k, spec, dag, opts.skin);
   }
 
   dispose(): void {

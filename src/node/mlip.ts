@@ -2,7 +2,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { DatasetError, type LabelledConfig, readDataset, type ReadDatasetOptions } from '../mlip/dataset.js';
-import { MODEL_FORMAT, ModelFileError, MtpModel } from '../mlip/model.js';
+import { ModelFileError, MtpModel } from '../mlip/model.js';
 import type { Kernels } from '../wasm/kernels.js';
 import { loadKernels } from './kernels.js';
 
@@ -17,10 +17,8 @@ export function readDatasetFile(path: string, opts: ReadDatasetOptions = {}): La
   return readDataset(text, path, opts);
 }
 
-/** True for a parsed JSON object that is an MLIP model file. */
-export function isMlipModelJson(obj: unknown): boolean {
-  return typeof obj === 'object' && obj !== null && (obj as { format?: unknown }).format === MODEL_FORMAT;
-}
+// the pure check lives with the model file format (src/mlip/model.ts), for the browser too
+export { isMlipModelJson } from '../mlip/model.js';
 
 /** Read a model file; errors (ModelFileError) name the file and the field. */
 export async function loadMlipModel(path: string, opts: { kernels?: Kernels; source?: string } = {}): Promise<MtpModel> {

@@ -18,6 +18,8 @@ export interface WireResult {
   energy: number;
   forces: Float64Array;
   stress?: Float64Array;
+  /** The engine's per-configuration info (plain data, e.g. the MLIP extrapolation grade). */
+  info?: Record<string, unknown>;
 }
 
 export type FromWorker =
@@ -62,7 +64,12 @@ export function serveEvaluator(ep: Endpoint): void {
           const c = await calc;
           const out = await c.compute(msg.structures.map(structureFromData), { stress: msg.stress });
           // copies own their buffers (an engine may return views into shared or WebAssembly memory)
-          const results: WireResult[] = out.map((r) => ({ energy: r.energy, forces: Float64Array.from(r.forces), stress: r.stress && Float64Array.from(r.stress) }));
+          const results: WireResult[] = out.map((r) => ({
+            energy: r.energy,
+            forces: Float64Array.from(r.forces),
+            stress: r.stress && Float64Array.from(r.stress),
+            ...(r.info ? { info: r.info } : {}),
+          }));
           const transfer: Transferable[] = [];
           for (const r of results) {
             transfer.push(r.forces.buffer);

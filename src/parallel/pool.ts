@@ -14,6 +14,7 @@ import type { Structure } from '../structure/structure.js';
 import { defaultKernels, type Kernels } from '../wasm/kernels.js';
 import type { FromWorker, ToWorker, WasmInput } from './evaluator.js';
 import { createCalculator, structureToData, type CalculatorSpec } from './spec.js';
+import './kinds.js'; // every kind, also for threads = 0
 
 /** What the pool needs of a worker (adapters: browserWorker below, nodeWorker in src/node/workers.ts). */
 export interface WorkerLike {
@@ -175,6 +176,7 @@ export class ParallelCalculator implements Calculator {
         msg.results.forEach((r, q) => {
           const res: CalcResult = { energy: r.energy, forces: r.forces };
           if (stress && r.stress) res.stress = r.stress;
+          if (r.info) res.info = r.info;
           results[job.start + q] = res;
         });
         done += job.count;

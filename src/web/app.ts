@@ -16,6 +16,7 @@ export const ASSETS: WebAssets = {
   kernels: new URL('build/anharmonic.wasm', root).href,
   moyoJs: new URL('node_modules/@spglib/moyo-wasm/moyo_wasm.js', root).href,
   moyoWasm: new URL('node_modules/@spglib/moyo-wasm/moyo_wasm_bg.wasm', root).href,
+  onnxRuntime: new URL('node_modules/onnxruntime-web/dist/ort.wasm.min.mjs', root).href,
 };
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => {

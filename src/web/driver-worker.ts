@@ -17,6 +17,8 @@ export interface WebAssets {
   kernels: string;
   moyoJs: string;
   moyoWasm: string;
+  /** onnxruntime-web's ES module (for .onnx potentials; imported by URL in the evaluation workers). */
+  onnxRuntime?: string;
 }
 
 export type ToDriver =
@@ -41,6 +43,7 @@ const scope = self as unknown as {
 const post = (m: FromDriver) => scope.postMessage(m);
 
 let kernels: Kernels | null = null;
+let onnxRuntime: string | undefined;
 let module: WebAssembly.Module | null = null;
 const evaluatorUrl = new URL('../parallel/browser-worker.js', import.meta.url);
 
@@ -48,6 +51,7 @@ const evaluatorUrl = new URL('../parallel/browser-worker.js', import.meta.url);
 const oneLine = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n')[0];
 
 async function init(assets: WebAssets): Promise<void> {
+  onnxRuntime = assets.onnxRuntime;
   const res = await fetch(assets.kernels);
   if (!res.ok) throw new Error(`could not fetch ${assets.kernels}: HTTP ${res.status}`);
   module = await WebAssembly.compile(await res.arrayBuffer());
@@ -59,10 +63,13 @@ async function init(assets: WebAssets): Promise<void> {
 function host(id: number, threads: number): PipelineHost {
   return {
     kernels: kernels!,
-    calculator: (spec: CalculatorSpec) =>
-      threads > 0
+    calculator: (given: CalculatorSpec) => {
+      // workers have no import maps: an ONNX engine imports onnxruntime-web by URL
+      const spec = given.kind === 'onnx' && given.ortModule === undefined && onnxRuntime ? { ...given, ortModule: onnxRuntime } : given;
+      return threads > 0
         ? ParallelCalculator.create({ spec, threads, wasm: module!, spawn: () => browserWorker(new Worker(evaluatorUrl, { type: 'module' })) })
-        : ParallelCalculator.create({ spec, threads: 0, kernels: kernels! }),
+        : ParallelCalculator.create({ spec, threads: 0, kernels: kernels! });
+    },
     onProgress: (progress) => post({ type: 'progress', id, progress }),
   };
 }

@@ -2,12 +2,12 @@
 // Built-in presets are the repository's examples (examples/argon, examples/silicon, and the bond
 // network of test/fixtures/sscha-cli), each with a matching example crystal.
 //
-// Hook for the MLIP and ONNX engines: a JSON file whose "type" is not a built-in potential becomes
+// Model files: an MLIP model file (JSON with "format": "anharmonic-csp/mlip") becomes
 // { kind: 'mlip', model } and a .onnx file { kind: 'onnx', model: bytes }; the workers build them
-// through the calculator registry (src/parallel/spec.ts, registerCalculatorKind + one import in
-// src/parallel/kinds.ts). Until those kinds are registered the run stops with "unknown calculator
-// kind" naming the file.
+// through the calculator registry (src/parallel/kinds.ts). The ONNX runtime's module URL is added by
+// the compute worker (driver-worker.ts), since workers have no import maps.
 import { BUILTIN_TYPES } from '../calculators/builtin.js';
+import { isMlipModelJson } from '../mlip/model.js';
 import type { CalculatorSpec } from '../parallel/spec.js';
 
 export interface Preset {
@@ -67,8 +67,9 @@ export function specFromFile(name: string, data: ArrayBuffer, extra: Record<stri
   } catch (e) {
     throw new Error(`${name}: not a JSON potential file (${(e as Error).message}); expected .json (built-in potential or MLIP) or .onnx`);
   }
+  if (isMlipModelJson(obj)) return { kind: 'mlip', source: name, model: obj };
   const type = (obj as { type?: unknown })?.type;
   if (typeof type === 'string' && (BUILTIN_TYPES as readonly string[]).includes(type)) return { kind: 'builtin', source: name, potential: obj, files: extra };
-  if (typeof type !== 'string') throw new Error(`${name}: "type" is missing (one of ${BUILTIN_TYPES.join(', ')}, or an MLIP model)`);
-  return { kind: 'mlip', source: name, model: obj };
+  const what = typeof type === 'string' ? `unknown potential type ${JSON.stringify(type)}` : '"type" is missing';
+  throw new Error(`${name}: ${what} (a built-in potential has "type" one of ${BUILTIN_TYPES.join(', ')}; an MLIP model file has "format": "anharmonic-csp/mlip")`);
 }

@@ -64,11 +64,7 @@ export class ActiveLearningCalculator implements Calculator {
         this.opts.onModel?.(this.model, fresh.length, this.lastErrors, batch);
       }
     }
-    const calc = this.model.calculator(this.k);
-    try {
-      return await calc.compute(structures, options);
-    } finally {
-      await calc.dispose?.();
-    }
+    // not disposed: the calculator would free the basis, which every retrained model shares
+    return this.model.calculator(this.k).compute(structures, options);
   }
 }

@@ -62,6 +62,8 @@ export interface RunConfig {
     /** Active-learning rounds (retrain + re-minimise) at most. */
     maxRounds: number;
     hessian: boolean;
+    /** Reference evaluations per final ensemble for the model-error spot check (0: none). */
+    spotCheck: number;
   };
 }
 
@@ -71,7 +73,7 @@ export const DEFAULTS = {
   seed: 1,
   explore: { generations: 8, population: 16, window: 0.15 },
   mlip: { data: [] as string[], model: null as string | null, level: 16, rcut: 4.0, rmin: 0.6, gradeSelect: 2, gradeStop: 10, maxLabels: 20, ensemble: 8 },
-  sscha: { supercell: [2, 2, 2] as [number, number, number], configs: 200, phases: 3, include: {} as Record<string, string>, maxRounds: 3, hessian: true },
+  sscha: { supercell: [2, 2, 2] as [number, number, number], configs: 200, phases: 3, include: {} as Record<string, string>, maxRounds: 3, hessian: true, spotCheck: 16 },
   gpaw: { cutoff: 400, kspacing: 0.25, smearing: 0.1, clients: 1 },
 };
 
@@ -176,7 +178,7 @@ export function parseRunConfig(raw: unknown, where = 'config'): RunConfig {
   if (mlip.gradeStop < mlip.gradeSelect) throw new ConfigError(`${where}: mlip.gradeStop must be >= mlip.gradeSelect`);
 
   const s = section(raw, 'sscha', where);
-  known(s, ['supercell', 'configs', 'phases', 'include', 'maxRounds', 'hessian'], `${where}: sscha`);
+  known(s, ['supercell', 'configs', 'phases', 'include', 'maxRounds', 'hessian', 'spotCheck'], `${where}: sscha`);
   const sc = list(s.supercell, `${where}: sscha.supercell`, DEFAULTS.sscha.supercell, (x, w) => number(x, w, undefined, posInt, 'a positive integer'));
   if (sc.length !== 3) throw new ConfigError(`${where}: sscha.supercell must have 3 integers, got ${sc.length}`);
   const include: Record<string, string> = {};
@@ -189,10 +191,11 @@ export function parseRunConfig(raw: unknown, where = 'config'): RunConfig {
   const sscha = {
     supercell: sc as [number, number, number],
     configs,
-    phases: number(s.phases, `${where}: sscha.phases`, DEFAULTS.sscha.phases, posInt, 'a positive integer'),
+    phases: number(s.phases, `${where}: sscha.phases`, DEFAULTS.sscha.phases, (n) => Number.isInteger(n) && n >= 0, 'a non-negative integer (0: only the included phases)'),
     include,
     maxRounds: number(s.maxRounds, `${where}: sscha.maxRounds`, DEFAULTS.sscha.maxRounds, posInt, 'a positive integer'),
     hessian: s.hessian === undefined ? DEFAULTS.sscha.hessian : (s.hessian as boolean),
+    spotCheck: number(s.spotCheck, `${where}: sscha.spotCheck`, DEFAULTS.sscha.spotCheck, (n) => Number.isInteger(n) && n >= 0, 'a non-negative integer'),
   };
   return { formula, pressures: [...pressures].sort((a, b) => a - b), formulaUnits, temperature, seed, explore, reference, mlip, sscha };
 }

@@ -316,12 +316,14 @@ export async function runLoop(config: RunConfig, env: LoopEnvironment): Promise<
     const gaps = phaseGaps(results, config.pressures);
     const settled = previousGaps !== null && gapsSettled(previousGaps, gaps, gapErrors(results, config.pressures));
     journal.put(`round-${round}`, { labels: newLabels, settled });
-    if (newLabels === 0) {
+    const complete = results.size === candidates.length * config.pressures.length;
+    if (!complete) say('sscha', `round ${round}: ${candidates.length * config.pressures.length - results.size} SSCHA run(s) failed`);
+    if (newLabels === 0 && complete) {
       say('learn', `round ${round}: no configuration above grade ${config.mlip.gradeSelect}: the MLIP is trusted on every ensemble`);
       converged = true;
       break;
     }
-    if (settled && lastErrors && lastErrors.forceRmse < 0.1 && lastErrors.energyRmse < 3) {
+    if (complete && settled && lastErrors && lastErrors.forceRmse < 0.1 && lastErrors.energyRmse < 3) {
       converged = true;
       break;
     }
@@ -329,13 +331,33 @@ export async function runLoop(config: RunConfig, env: LoopEnvironment): Promise<
   }
   const rounds = Math.min(round + 1, config.sscha.maxRounds);
 
-  // ---- D. ranking and report
-  const modelError = lastErrors ? lastErrors.energyRmse / 1000 : 0;
+  // ---- D. spot check of the model error (physics.md 8): the reference on configurations of each final
+  // ensemble; ⟨V_ref − V_MLIP⟩ over the ensemble is the first-order correction of F (and G) for the
+  // MLIP's error, and its standard error the model error of G.
+  const spot = new Map<string, { delta: number; error: number; n: number }>();
+  if (config.sscha.spotCheck > 0) {
+    const final = model.calculator(k);
+    for (const [id, out] of results) {
+      const pick = out.configurations.slice(0, config.sscha.spotCheck);
+      if (pick.length < 2) continue;
+      const ref = await labels.label(pick, env.reference, 'spot-check');
+      const mine = await final.compute(pick);
+      const d = pick.map((s, i) => (ref[i].energy - mine[i].energy) / s.natoms);
+      const mean = d.reduce((a, x) => a + x, 0) / d.length;
+      const variance = d.reduce((a, x) => a + (x - mean) * (x - mean), 0) / (d.length - 1);
+      spot.set(id, { delta: mean, error: Math.sqrt(variance / d.length), n: d.length });
+      say('check', `${id}: ⟨V_ref − V_MLIP⟩ = ${(1000 * mean).toFixed(2)} ± ${(1000 * Math.sqrt(variance / d.length)).toFixed(2)} meV/atom over ${d.length} configurations`);
+    }
+  }
+
+  // ---- E. ranking and report (G corrected by the spot check when there is one)
   const phases: PhaseResult[] = [];
   for (const [id, out] of results) {
     const [phase, p] = id.split('@');
+    const c = spot.get(id);
     phases.push({
-      phase, pressure: Number(p), g: out.g, gError: out.gError, modelError, f: out.f, fError: out.fError,
+      phase, pressure: Number(p), g: out.g + (c?.delta ?? 0), gError: out.gError, modelError: c ? c.error : lastErrors ? lastErrors.energyRmse / 1000 : 0,
+      f: out.f + (c?.delta ?? 0), fError: out.fError,
       hStatic: journal.get<number>(`hstatic-${rounds - 1}-${id}`) ?? journal.get<number>(`hstatic-0-${id}`),
       spaceGroup: out.spaceGroup, volume: out.volumePerAtom, lowestHessian: out.lowestHessian, dispersionSvg: out.dispersionSvg, converged: out.converged,
     });
@@ -343,7 +365,9 @@ export async function runLoop(config: RunConfig, env: LoopEnvironment): Promise<
   const referenceCalls = labels.countByStage();
   const notes = [
     converged ? `The loop converged after ${rounds} round(s).` : `The loop stopped after ${rounds} round(s) without meeting the convergence rules (physics.md 8).`,
-    `Model error of G: ${lastErrors ? `energy RMSE of the MLIP on the ${lastLabelled} configurations labelled last` : 'no ensemble configuration needed labelling'}.`,
+    spot.size
+      ? `G includes the spot-check correction ⟨V_ref − V_MLIP⟩ on ${config.sscha.spotCheck} configurations of each final ensemble; its standard error is the model error.`
+      : `Model error of G: ${lastErrors ? `energy RMSE of the MLIP on the ${lastLabelled} configurations labelled last` : 'none estimated'}.`,
   ];
   const report: LoopReport = {
     title: `${config.formula}: phases by quantum anharmonic Gibbs free energy`, formula: config.formula, temperature: config.temperature,
@@ -354,6 +378,8 @@ export async function runLoop(config: RunConfig, env: LoopEnvironment): Promise<
   const json = {
     format: 'anharm-run-result', version: 1, formula: config.formula, temperature: config.temperature, pressures: config.pressures,
     converged, rounds, referenceCalls,
+    spotCheck: Object.fromEntries(spot),
+    uncorrected: Object.fromEntries([...results].map(([id, o]) => [id, { g: o.g, gError: o.gError }])),
     ranking: config.pressures.map((p) => ({ pressure: p, phases: rankAtPressure(phases.filter((x) => x.pressure === p)).map((r) => { const { dispersionSvg: _d, ...rest } = r as typeof r & PhaseResult; return rest; }) })),
     transitions: transitions(phases),
     structures: Object.fromEntries([...relaxed].map(([id, s]) => [id, structureJson(s)])),

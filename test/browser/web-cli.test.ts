@@ -28,7 +28,7 @@ describe('anharm web', () => {
     child?.kill('SIGTERM');
   });
 
-  test('serves the page, the library, the kernels and moyo; nothing else', async () => {
+  test('serves the page, the library, the kernels, moyo and onnxruntime-web\'s dist/; nothing else', async () => {
     const root = await fetch(url, { redirect: 'manual' });
     expect(root.status).toBe(302);
     expect(root.headers.get('location')).toBe('/src/web/index.html');
@@ -42,12 +42,15 @@ describe('anharm web', () => {
       ['build/anharmonic.wasm', 'application/wasm'],
       ['node_modules/@spglib/moyo-wasm/moyo_wasm.js', 'text/javascript'],
       ['node_modules/@spglib/moyo-wasm/moyo_wasm_bg.wasm', 'application/wasm'],
+      // .onnx potentials: onnxruntime-web's browser module and its WebAssembly
+      ['node_modules/onnxruntime-web/dist/ort.wasm.min.mjs', 'text/javascript'],
+      ['node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm', 'application/wasm'],
     ]) {
       const r = await fetch(new URL(path, url));
       expect(r.status, path).toBe(200);
       expect(r.headers.get('content-type'), path).toContain(type);
     }
-    for (const path of ['package.json', 'src/cli/web.ts', 'node_modules/commander/package.json', 'dist/../package.json', 'src/web/../../package.json']) {
+    for (const path of ['package.json', 'src/cli/web.ts', 'node_modules/commander/package.json', 'node_modules/onnxruntime-web/package.json', 'dist/../package.json', 'src/web/../../package.json']) {
       expect((await fetch(new URL(path, url))).status, path).toBe(404);
     }
     expect((await fetch(new URL('src/web/index.html', url), { method: 'POST' })).status).toBe(405);

@@ -1,6 +1,7 @@
 // Energy + forces of the moment-tensor potential (src/mlip/mtp.ts, kernel assembly/mlip/mtp.ts) per
-// atom per evaluation, at levels 16 and 20, on Im-3m H3S supercells of the 4-atom bcc primitive
-// cell (a = 3.05 Å, ~150 GPa; R_cut 4.0 Å), against our Stillinger-Weber silicon on a diamond cell
+// atom per evaluation, at levels 16 and 20 (R_cut 4.0 Å; level 16 also without the two-body extras)
+// and 14 (R_cut 3.5 Å, the H3S settings), on Im-3m H3S supercells of the 4-atom bcc primitive
+// cell (a = 3.05 Å, ~150 GPa), against our Stillinger-Weber silicon on a diamond cell
 // with the same number of atoms, measured in the same run (ratio MTP / SW).
 // Run: npx tsc -p . && node dist/bench/mlip.bench.js     (env BENCH_QUICK=1: 32 atoms only)
 //
@@ -66,11 +67,17 @@ async function main(): Promise<void> {
   const notes: string[] = [];
   const sizes: [number, [number, number, number]][] = QUICK ? [[2, [2, 2, 1]]] : [[2, [2, 2, 1]], [4, [4, 4, 2]]];
   const sw = new StillingerWeberCalculator(k, { type: 'stillinger-weber', skin: 0.5 }); // standard Si parameters
-  for (const level of [16, 20]) {
+  // default bases (two-body functions for all 8 radial functions), the level-16 basis without them
+  // (pairRadial 0, the basis before they were added), and the H3S settings of data/h3s-pbe (level 14, 3.5 Å)
+  const setups: { level: number; rcut: number; pairRadial?: number }[] = [
+    { level: 16, rcut: 4.0 }, { level: 16, rcut: 4.0, pairRadial: 0 }, { level: 14, rcut: 3.5 }, { level: 20, rcut: 4.0 },
+  ];
+  for (const { level, rcut, pairRadial } of setups) {
     const t0 = performance.now();
-    const basis = MtpBasis.create(k, { species: ['H', 'S'], level, rcut: 4.0, rmin: 0.5 });
+    const basis = MtpBasis.create(k, { species: ['H', 'S'], level, rcut, rmin: 0.5, pairRadial });
     const tEnum = performance.now() - t0;
-    notes.push(`level ${level}: ${basis.nBasis} basis functions per central species, ${basis.nParams} parameters, ${basis.dag.coefs.length} DAG terms, enumerated in ${tEnum.toFixed(0)} ms`);
+    const label = `level ${level}, R_cut ${rcut}, pairRadial ${basis.spec.pairRadial}`;
+    notes.push(`${label}: ${basis.nBasis} basis functions per central species, ${basis.nParams} parameters, ${basis.dag.coefs.length} DAG terms, enumerated in ${tEnum.toFixed(0)} ms`);
     for (const [n, sn] of sizes) {
       const s = h3s(n, 3 + n);
       const si = silicon(...sn, 5 + n);
@@ -88,6 +95,8 @@ async function main(): Promise<void> {
       const us = (t: number, natoms: number) => Math.round(((t * 1e3) / natoms) * 100) / 100;
       rows.push({
         level,
+        'R_cut': rcut,
+        pairRadial: basis.spec.pairRadial,
         atoms: s.natoms,
         params: basis.nParams,
         'MTP µs/atom (CPU)': us(mtpMin, s.natoms),

@@ -16,8 +16,8 @@
 //   ab-cscl-8   binary Lennard-Jones A4B4 with Kob–Andersen parameters (ε_AB = 1.5ε, ε_BB = 0.5ε,
 //               σ_AB = 0.8σ, σ_BB = 0.88σ; A, B labelled Cs, Cl), P = 0: CsCl type (see below)
 //   si-16, si-24  Stillinger–Weber silicon with 16 and 24 atoms per cell: the harder cases, where the
-//               evolutionary search also runs with a parent pool of 40 % instead of physics.md's 70 %
-//               ("evolutionary-pool40"; everything else default)
+//               evolutionary search also runs with physics.md's parent pool of 70 % instead of the
+//               default 40 % ("evolutionary-pool70"; everything else default)
 //   ab-cscl-16, lj-16, si-32  optional (`--cases ...`); random symmetric search finds the first two
 //               within the first generation, like the 8-atom cases
 // CsCl is the ground state of the equimolar Kob–Andersen mixture (Fernández & Harrowell, Phys. Rev. E
@@ -34,7 +34,9 @@ import type { Calculator } from '../src/calculators/calculator.js';
 import { loadKernels } from '../src/node/kernels.js';
 import { loadMoyo } from '../src/node/moyo.js';
 import { relax } from '../src/relax/relax.js';
-import { runSearch, type SearchOptions } from '../src/search/search.js';
+import { isDuplicate, type Fingerprint } from '../src/search/fingerprint.js';
+import { matchLattice } from '../src/search/operators.js';
+import { runSearch, type Individual, type SearchOptions } from '../src/search/search.js';
 import { symmetricGenerator } from '../src/search/symmetric-generator.js';
 import { Structure } from '../src/structure/structure.js';
 import type { Kernels } from '../src/wasm/kernels.js';
@@ -47,6 +49,12 @@ const opt = (name: string) => {
 };
 const QUICK = args.includes('--quick');
 const SEEDS = Number(opt('--seeds') ?? (QUICK ? 4 : 20));
+const FIRST_SEED = Number(opt('--first-seed') ?? 1);
+// --stats: what each operator of the evolutionary search contributes (printed per case)
+const STATS = args.includes('--stats');
+const METHODS = opt('--methods')?.split(',');
+// --evo '{"fractions": {...}, ...}': options merged into the evolutionary runs (for experiments)
+const EVO: Partial<SearchOptions> = JSON.parse(opt('--evo') ?? '{}');
 
 // ---- potentials
 const EPS = 1, SIG = 2.5;
@@ -99,7 +107,7 @@ interface Case {
   /** Relaxations per run before giving up. */
   budget: number;
   minDistances?: Record<string, number>;
-  /** A harder case: also run the evolutionary search with a parent pool of 40 % (see below). */
+  /** A harder case: also run the evolutionary search with physics.md's parent pool of 70 % (see below). */
   hard?: boolean;
   /** Check the ground state: full-length searches over 1..n formula units, nothing may end below it. */
   verify?: { formulaUnits: [number, number]; generations: number; seeds: number };
@@ -158,7 +166,71 @@ interface RunOutcome {
   ms: number;
 }
 
-type Method = 'evolutionary' | 'evolutionary-pool40' | 'random';
+type Method = 'evolutionary' | 'evolutionary-pool70' | 'random';
+
+// ---- operator statistics (--stats)
+interface OpStats {
+  n: number;
+  failedRelax: number;
+  /** Relaxed into (a duplicate of) one of its parents. */
+  dupParent: number;
+  /** Relaxed into a duplicate of any earlier individual of the run. */
+  dupEarlier: number;
+  /** Lower than its best parent by > 1 meV/atom and new. */
+  better: number;
+  /** Lowered the run's best (a structure not seen before). */
+  newBest: number;
+  /** Made the first structure counted as the target. */
+  found: number;
+  /** Drawn but produced no acceptable child (replaced by a random structure). */
+  opFailed: number;
+}
+const emptyStats = (): OpStats => ({ n: 0, failedRelax: 0, dupParent: 0, dupEarlier: 0, better: 0, newBest: 0, found: 0, opFailed: 0 });
+const statsByCase = new Map<string, Map<string, OpStats>>();
+
+const valid = (x: Individual): x is Individual & { fp: Fingerprint } => x.status !== 'failed' && x.fp !== null;
+
+/** Classify every individual of one run by operator (for heredity also by the parents' cell shapes). */
+function collectStats(table: Map<string, OpStats>, inds: Individual[], foundId: string | null, failures: Record<string, number>): void {
+  const byId = new Map(inds.map((x) => [x.id, x]));
+  const seen: (Individual & { fp: Fingerprint })[] = [];
+  let best = Infinity;
+  const get = (k: string) => {
+    let t = table.get(k);
+    if (!t) table.set(k, (t = emptyStats()));
+    return t;
+  };
+  for (const [op, n] of Object.entries(failures)) get(op).opFailed += n;
+  for (const x of inds) {
+    const keys = [x.operator as string];
+    const parents = x.parents.map((id) => byId.get(id)).filter((y): y is Individual => !!y);
+    if (x.operator === 'heredity' && parents.length === 2) {
+      // lattice mismatch of the parents after matching (operators.ts): < 0.05 counts as similar
+      const similar = matchLattice(parents[0].structure.cell, parents[1].structure.cell).mismatch < 0.05;
+      keys.push(similar ? 'heredity:similar-cells' : 'heredity:different-cells');
+    }
+    for (const k of keys) {
+      const t = get(k);
+      t.n++;
+      if (!valid(x)) {
+        t.failedRelax++;
+        continue;
+      }
+      const dupP = parents.some((y) => valid(y) && isDuplicate(x, y));
+      const dupE = seen.some((y) => isDuplicate(x, y));
+      if (dupP) t.dupParent++;
+      if (dupE) t.dupEarlier++;
+      const hp = Math.min(...parents.filter(valid).map((y) => y.enthalpyPerAtom));
+      if (!dupE && parents.length && x.enthalpyPerAtom < hp - 1e-3) t.better++;
+      if (!dupE && x.enthalpyPerAtom < best - 1e-3) t.newBest++;
+      if (x.id === foundId) t.found++;
+    }
+    if (valid(x)) {
+      seen.push(x);
+      best = Math.min(best, x.enthalpyPerAtom);
+    }
+  }
+}
 
 async function runOne(k: Kernels, c: Case, method: Method, seed: number, ref: number): Promise<RunOutcome> {
   const calc = calculator(k, c.potential);
@@ -177,9 +249,12 @@ async function runOne(k: Kernels, c: Case, method: Method, seed: number, ref: nu
     stallGenerations: 10_000,
     minDistances: c.minDistances,
     fractions: method === 'random' ? { random: 1, heredity: 0, lattice: 0, soft: 0, permutation: 0, coordinate: 0 } : undefined,
-    parentPool: method === 'evolutionary-pool40' ? 0.4 : undefined,
+    parentPool: method === 'evolutionary-pool70' ? 0.7 : undefined,
+    ...(method === 'random' ? {} : EVO),
   };
   let total = 0;
+  let foundId: string | null = null;
+  const failures: Record<string, number> = {};
   const res = await runSearch(options, {
     kernels: k,
     calculator: calc,
@@ -190,11 +265,21 @@ async function runOne(k: Kernels, c: Case, method: Method, seed: number, ref: nu
         lowest = ind.enthalpyPerAtom;
         lowestGroup = ind.spaceGroup?.symbol ?? '?';
       }
-      if (!until && ind.status !== 'failed' && ind.enthalpyPerAtom <= ref + c.tolerance) until = st.relaxations;
+      if (!until && ind.status !== 'failed' && ind.enthalpyPerAtom <= ref + c.tolerance) {
+        until = st.relaxations;
+        foundId = ind.id;
+      }
+    },
+    onGeneration: (info) => {
+      for (const [op, n] of Object.entries(info.operatorFailures)) failures[op] = (failures[op] ?? 0) + (n ?? 0);
     },
     stopWhen: (st) => until > 0 || st.relaxations >= c.budget,
   });
-  void res;
+  if (STATS) {
+    const key = `${c.name} ${method}`;
+    if (!statsByCase.has(key)) statsByCase.set(key, new Map());
+    collectStats(statsByCase.get(key)!, res.pressures[0].individuals, foundId, failures);
+  }
   (calc as { dispose?: () => void }).dispose?.();
   return { found: until > 0 && until <= c.budget, relaxations: total, until, lowest, lowestGroup, ms: performance.now() - t0 };
 }
@@ -219,10 +304,10 @@ async function main(): Promise<void> {
     console.log(`# ${c.name}: reference H = ${ref.toFixed(6)} eV/atom (${c.target}); prototypes, meV/atom above it: ${line}`);
     notes.push(`${c.name}: ${c.what} at ${c.pressure} GPa, target ${c.target}, reference H = ${ref.toFixed(6)} eV/atom; prototypes (meV/atom above): ${line}; found = within ${c.tolerance * 1000} meV/atom; budget ${c.budget} relaxations`);
     if (protos.some((p) => !p.target && p.h < ref - 1e-9)) notes.push(`${c.name}: WARNING a non-target prototype is lower than the target`);
-    const methods: Method[] = c.hard ? ['evolutionary', 'evolutionary-pool40', 'random'] : ['evolutionary', 'random'];
+    const methods = (c.hard ? ['evolutionary', 'evolutionary-pool70', 'random'] : ['evolutionary', 'random']).filter((m) => !METHODS || METHODS.includes(m)) as Method[];
     for (const method of methods) {
       const outs: RunOutcome[] = [];
-      for (let seed = 1; seed <= SEEDS; seed++) {
+      for (let seed = FIRST_SEED; seed < FIRST_SEED + SEEDS; seed++) {
         const o = await runOne(k, c, method, seed, ref);
         outs.push(o);
         process.stdout.write(`${c.name} ${method} seed ${seed}: ${o.found ? `found after ${o.until}` : `not found in ${o.relaxations}`} relaxations (lowest ${((o.lowest - ref) * 1000).toFixed(2)} meV/atom, ${o.lowestGroup}), ${(o.ms / 1000).toFixed(1)} s\n`);
@@ -263,8 +348,17 @@ async function main(): Promise<void> {
       console.log(`# ${line}`);
       notes.push(line);
     }
+    if (STATS) {
+      for (const method of methods) {
+        const t = statsByCase.get(`${c.name} ${method}`);
+        if (!t) continue;
+        console.log(`# ${c.name} ${method}: what each operator made (summed over seeds)`);
+        console.table(Object.fromEntries([...t].sort().map(([k, v]) => [k, { ...v }])));
+      }
+    }
     const mine = rows.slice(-methods.length);
     const rnd = mine.at(-1)!;
+    if (rnd.method !== 'random') continue;
     for (const evo of mine.slice(0, -1)) {
       const ratio = (evo.meanRelaxationsCensored as number) / (rnd.meanRelaxationsCensored as number);
       console.log(`# ${c.name}: ${evo.method} / random relaxations (censored means) = ${ratio.toFixed(2)}`);

@@ -15,6 +15,8 @@
 // then species moments S[s][loc] = Σ_{j of species s} Q_μ(r_j) r̂_j^c, leaves from S, the DAG
 // forward, and the adjoint back to the neighbours:
 //   ∂E/∂r_j = G_rad r̂ + (G − (G·r̂) r̂)/r,  G_rad = Σ A Q'_μ m_c,  G_k = Σ A Q_μ ∂m_c/∂r̂_k.
+// The trailing scalar-only radial functions (the pair block, see pairStart) are handled as short
+// vectors; moments and gradients take the neighbours of one species two at a time.
 
 import { ST_OK, ST_BAD_ARG, ld, st, ldi, zeroF64, finish } from "../potentials/common";
 
@@ -30,6 +32,18 @@ const REC_BASE: i32 = 6;
 
 @inline function hdr(b: usize, k: i32): i32 { return ldi(b, k); }
 @inline function tab(b: usize, k: i32): usize { return b + (<usize>ldi(b, k) << 2); }
+
+/**
+ * First μ of the pair block: the trailing radial functions whose moments are scalars only
+ * (nuMax = 0, one leaf each, e.g. the two-body extras of src/mlip/mtp-basis.ts). Their leaves and
+ * adjoint-table entries are contiguous, so they are summed and differentiated as short vectors.
+ */
+function pairStart(bi: usize): i32 {
+  const ncMu = tab(bi, H_NCMU);
+  let p0 = hdr(bi, H_NMU);
+  while (p0 > 0 && ldi(ncMu, p0 - 1) == 1) p0--;
+  return p0;
+}
 
 /** Fill the neighbour records of atom i; returns the count, or −1 − (index of the offending neighbour) if closer than rmin. */
 function gather(
@@ -64,17 +78,20 @@ function gather(
     const d = rcut - r, d2 = d * d;
     const pq = p + (<usize>REC_BASE << 3);
     const pd = pq + (<usize>nMu << 3);
+    // T_0 = 1, T_1 = s, T_{μ+1} = 2s T_μ − T_{μ−1}; Q_μ = T_μ d², Q'_μ = T'_μ (2/w) d² − 2 T_μ d
+    const dd = 2.0 * iw * d2, md = -2.0 * d, s2 = 2.0 * s;
+    store<f64>(pq, d2);
+    store<f64>(pd, md);
     let t0: f64 = 1.0, t1: f64 = s, dt0: f64 = 0.0, dt1: f64 = 1.0;
-    for (let mu = 0; mu < nMu; mu++) {
-      let t: f64, dt: f64;
-      if (mu == 0) { t = 1.0; dt = 0.0; }
-      else if (mu == 1) { t = s; dt = 1.0; }
-      else {
-        t = 2.0 * s * t1 - t0; dt = 2.0 * t1 + 2.0 * s * dt1 - dt0;
-        t0 = t1; t1 = t; dt0 = dt1; dt1 = dt;
-      }
+    if (nMu > 1) {
+      store<f64>(pq, s * d2, 8);
+      store<f64>(pd, dd + s * md, 8);
+    }
+    for (let mu = 2; mu < nMu; mu++) {
+      const t = s2 * t1 - t0, dt = 2.0 * t1 + s2 * dt1 - dt0;
+      t0 = t1; t1 = t; dt0 = dt1; dt1 = dt;
       store<f64>(pq + (<usize>mu << 3), t * d2);
-      store<f64>(pd + (<usize>mu << 3), dt * 2.0 * iw * d2 - 2.0 * t * d);
+      store<f64>(pd + (<usize>mu << 3), dt * dd + t * md);
     }
     // monomials of r̂ in graded order, one degree from the previous: the p ≥ 1 block of degree d
     // is x times all of degree d − 1, then y times the p = 0 block of degree d − 1, then z^d.
@@ -98,30 +115,24 @@ function gather(
   return m;
 }
 
-/** Species moments of the m gathered neighbours, then the leaves of the DAG into val. */
-function leaves(bi: usize, m: i32, rec: usize, stride: i32, S: usize, val: usize): void {
-  const nS = hdr(bi, H_NS), nMu = hdr(bi, H_NMU), lps = hdr(bi, H_LPS);
-  const ncMu = tab(bi, H_NCMU), leafOff = tab(bi, H_LEAFOFF);
+/**
+ * Species moments of the m gathered neighbours, then the leaves of the DAG into val. The neighbours
+ * of one species are taken two at a time (one load and store of the moment per two neighbours).
+ */
+function leaves(bi: usize, m: i32, rec: usize, stride: i32, S: usize, val: usize, p0: i32): void {
+  const nS = hdr(bi, H_NS), lps = hdr(bi, H_LPS);
   zeroF64(S, nS * lps);
-  for (let j = 0; j < m; j++) {
-    const p = rec + (<usize>(j * stride) << 3);
-    const s = <i32>load<f64>(p, 40);
-    const pq = p + (<usize>REC_BASE << 3);
-    const pm = pq + (<usize>(2 * nMu) << 3);
+  for (let s = 0; s < nS; s++) {
     const base = S + (<usize>(s * lps) << 3);
-    for (let mu = 0; mu < nMu; mu++) {
-      const qv = f64x2.splat(load<f64>(pq + (<usize>mu << 3)));
-      const q = load<f64>(pq + (<usize>mu << 3));
-      const ncm = ldi(ncMu, mu);
-      const dst = base + (<usize>ldi(leafOff, mu) << 3);
-      let c = 0;
-      // leafOff may be odd: unaligned v128 access is allowed in WebAssembly
-      for (; c + 1 < ncm; c += 2) {
-        const o = <usize>c << 3;
-        v128.store(dst + o, f64x2.add(v128.load(dst + o), f64x2.mul(qv, v128.load(pm + o))));
-      }
-      if (c < ncm) st(dst, c, ld(dst, c) + q * ld(pm, c));
+    let pend: usize = 0; // a record waiting for a partner (records are never at address 0)
+    for (let j = 0; j < m; j++) {
+      const p = rec + (<usize>(j * stride) << 3);
+      if (<i32>load<f64>(p, 40) != s) continue;
+      if (pend == 0) { pend = p; continue; }
+      addMoments2(bi, pend, p, base, p0);
+      pend = 0;
     }
+    if (pend != 0) addMoments1(bi, pend, base, p0);
   }
   // channel 0 = all species, channel κ ≥ 1 = species κ
   for (let l = 0; l < lps; l++) {
@@ -130,6 +141,69 @@ function leaves(bi: usize, m: i32, rec: usize, stride: i32, S: usize, val: usize
     st(val, l, a);
   }
   for (let q = lps; q < nS * lps; q++) st(val, q, ld(S, q));
+}
+
+/** base[leaf] += Q_μ m_c for one neighbour record p. */
+function addMoments1(bi: usize, p: usize, base: usize, p0: i32): void {
+  const nMu = hdr(bi, H_NMU);
+  const ncMu = tab(bi, H_NCMU), leafOff = tab(bi, H_LEAFOFF);
+  const pq = p + (<usize>REC_BASE << 3);
+  const pm = pq + (<usize>(2 * nMu) << 3);
+  // pair block: base[leafOff[p0] + t] += Q_{p0+t}
+  if (p0 < nMu) {
+    const nPair = nMu - p0;
+    const dst = base + (<usize>ldi(leafOff, p0) << 3), src = pq + (<usize>p0 << 3);
+    let t = 0;
+    for (; t + 1 < nPair; t += 2) {
+      const o = <usize>t << 3;
+      v128.store(dst + o, f64x2.add(v128.load(dst + o), v128.load(src + o)));
+    }
+    if (t < nPair) st(dst, t, ld(dst, t) + ld(src, t));
+  }
+  for (let mu = 0; mu < p0; mu++) {
+    const q = load<f64>(pq + (<usize>mu << 3));
+    const qv = f64x2.splat(q);
+    const ncm = ldi(ncMu, mu);
+    const dst = base + (<usize>ldi(leafOff, mu) << 3);
+    let c = 0;
+    // leafOff may be odd: unaligned v128 access is allowed in WebAssembly
+    for (; c + 1 < ncm; c += 2) {
+      const o = <usize>c << 3;
+      v128.store(dst + o, f64x2.add(v128.load(dst + o), f64x2.mul(qv, v128.load(pm + o))));
+    }
+    if (c < ncm) st(dst, c, ld(dst, c) + q * ld(pm, c));
+  }
+}
+
+/** addMoments1 for two neighbour records a, b of the same species. */
+function addMoments2(bi: usize, a: usize, b: usize, base: usize, p0: i32): void {
+  const nMu = hdr(bi, H_NMU);
+  const ncMu = tab(bi, H_NCMU), leafOff = tab(bi, H_LEAFOFF);
+  const qa = a + (<usize>REC_BASE << 3), qb = b + (<usize>REC_BASE << 3);
+  const ma = qa + (<usize>(2 * nMu) << 3), mb = qb + (<usize>(2 * nMu) << 3);
+  if (p0 < nMu) {
+    const nPair = nMu - p0;
+    const dst = base + (<usize>ldi(leafOff, p0) << 3), sa = qa + (<usize>p0 << 3), sb = qb + (<usize>p0 << 3);
+    let t = 0;
+    for (; t + 1 < nPair; t += 2) {
+      const o = <usize>t << 3;
+      v128.store(dst + o, f64x2.add(v128.load(dst + o), f64x2.add(v128.load(sa + o), v128.load(sb + o))));
+    }
+    if (t < nPair) st(dst, t, ld(dst, t) + (ld(sa, t) + ld(sb, t)));
+  }
+  for (let mu = 0; mu < p0; mu++) {
+    const xa = load<f64>(qa + (<usize>mu << 3)), xb = load<f64>(qb + (<usize>mu << 3));
+    const va = f64x2.splat(xa), vb = f64x2.splat(xb);
+    const ncm = ldi(ncMu, mu);
+    const dst = base + (<usize>ldi(leafOff, mu) << 3);
+    let c = 0;
+    for (; c + 1 < ncm; c += 2) {
+      const o = <usize>c << 3;
+      const sum = f64x2.add(f64x2.mul(va, v128.load(ma + o)), f64x2.mul(vb, v128.load(mb + o)));
+      v128.store(dst + o, f64x2.add(v128.load(dst + o), sum));
+    }
+    if (c < ncm) st(dst, c, ld(dst, c) + (xa * ld(ma, c) + xb * ld(mb, c)));
+  }
 }
 
 function forwardDag(bi: usize, bf: usize, val: usize): void {
@@ -214,7 +288,7 @@ function adjointTables(bi: usize, bf: usize, adj: usize, W: usize, wl: i32): voi
 }
 
 /** ∂E/∂r_j (3 values into g) of neighbour record p from its species' adjoint tables W. */
-@inline function neighbourGradient(bi: usize, p: usize, W: usize, g: usize): void {
+@inline function neighbourGradient(bi: usize, p: usize, W: usize, g: usize, p0: i32): void {
   const nMu = hdr(bi, H_NMU);
   const ncMu = tab(bi, H_NCMU);
   const pq = p + (<usize>REC_BASE << 3);
@@ -222,7 +296,7 @@ function adjointTables(bi: usize, bf: usize, adj: usize, W: usize, wl: i32): voi
   const pm = pd + (<usize>nMu << 3);
   let gr: f64 = 0.0, gx: f64 = 0.0, gy: f64 = 0.0, gz: f64 = 0.0;
   let w = W;
-  for (let mu = 0; mu < nMu; mu++) {
+  for (let mu = 0; mu < p0; mu++) {
     const ncm = ldi(ncMu, mu), nd = lowerCount(ncm);
     const dx = w + (<usize>ncm << 3), dy = dx + (<usize>nd << 3), dz = dy + (<usize>nd << 3);
     let vr = f64x2.splat(0.0), vx = f64x2.splat(0.0), vy = f64x2.splat(0.0), vz = f64x2.splat(0.0);
@@ -256,11 +330,122 @@ function adjointTables(bi: usize, bf: usize, adj: usize, W: usize, wl: i32): voi
     gr += qd * pr; gx += q * px; gy += q * py; gz += q * pz;
     w = dz + (<usize>nd << 3);
   }
+  // pair block: one adjoint per μ (no angular part), G_rad += Σ_t A_t Q'_{p0+t}
+  {
+    const nPair = nMu - p0;
+    const src = pd + (<usize>p0 << 3);
+    let vr = f64x2.splat(0.0);
+    let t = 0;
+    for (; t + 1 < nPair; t += 2) {
+      const o = <usize>t << 3;
+      vr = f64x2.add(vr, f64x2.mul(v128.load(w + o), v128.load(src + o)));
+    }
+    gr += f64x2.extract_lane(vr, 0) + f64x2.extract_lane(vr, 1);
+    if (t < nPair) gr += ld(w, t) * ld(src, t);
+  }
   const ux = load<f64>(p), uy = load<f64>(p, 8), uz = load<f64>(p, 16), ir = 1.0 / load<f64>(p, 24);
   const gu = gx * ux + gy * uy + gz * uz;
   st(g, 0, gr * ux + (gx - gu * ux) * ir);
   st(g, 1, gr * uy + (gy - gu * uy) * ir);
   st(g, 2, gr * uz + (gz - gu * uz) * ir);
+}
+
+/** neighbourGradient for two records a, b of the same species (one pass over W): g[0..2] for a, g[3..5] for b. */
+function neighbourGradient2(bi: usize, a: usize, b: usize, W: usize, g: usize, p0: i32): void {
+  const nMu = hdr(bi, H_NMU);
+  const ncMu = tab(bi, H_NCMU);
+  const qa = a + (<usize>REC_BASE << 3), qb = b + (<usize>REC_BASE << 3);
+  const da = qa + (<usize>nMu << 3), db = qb + (<usize>nMu << 3);
+  const ma = da + (<usize>nMu << 3), mb = db + (<usize>nMu << 3);
+  let gra: f64 = 0.0, gxa: f64 = 0.0, gya: f64 = 0.0, gza: f64 = 0.0;
+  let grb: f64 = 0.0, gxb: f64 = 0.0, gyb: f64 = 0.0, gzb: f64 = 0.0;
+  let w = W;
+  for (let mu = 0; mu < p0; mu++) {
+    const ncm = ldi(ncMu, mu), nd = lowerCount(ncm);
+    const dx = w + (<usize>ncm << 3), dy = dx + (<usize>nd << 3), dz = dy + (<usize>nd << 3);
+    let ra = f64x2.splat(0.0), xa = f64x2.splat(0.0), ya = f64x2.splat(0.0), za = f64x2.splat(0.0);
+    let rb = f64x2.splat(0.0), xb = f64x2.splat(0.0), yb = f64x2.splat(0.0), zb = f64x2.splat(0.0);
+    let c = 0;
+    for (; c + 1 < nd; c += 2) {
+      const o = <usize>c << 3;
+      const u = v128.load(ma + o), v = v128.load(mb + o);
+      const tw = v128.load(w + o), tx = v128.load(dx + o), ty = v128.load(dy + o), tz = v128.load(dz + o);
+      ra = f64x2.add(ra, f64x2.mul(tw, u)); rb = f64x2.add(rb, f64x2.mul(tw, v));
+      xa = f64x2.add(xa, f64x2.mul(tx, u)); xb = f64x2.add(xb, f64x2.mul(tx, v));
+      ya = f64x2.add(ya, f64x2.mul(ty, u)); yb = f64x2.add(yb, f64x2.mul(ty, v));
+      za = f64x2.add(za, f64x2.mul(tz, u)); zb = f64x2.add(zb, f64x2.mul(tz, v));
+    }
+    let pra = f64x2.extract_lane(ra, 0) + f64x2.extract_lane(ra, 1);
+    let pxa = f64x2.extract_lane(xa, 0) + f64x2.extract_lane(xa, 1);
+    let pya = f64x2.extract_lane(ya, 0) + f64x2.extract_lane(ya, 1);
+    let pza = f64x2.extract_lane(za, 0) + f64x2.extract_lane(za, 1);
+    let prb = f64x2.extract_lane(rb, 0) + f64x2.extract_lane(rb, 1);
+    let pxb = f64x2.extract_lane(xb, 0) + f64x2.extract_lane(xb, 1);
+    let pyb = f64x2.extract_lane(yb, 0) + f64x2.extract_lane(yb, 1);
+    let pzb = f64x2.extract_lane(zb, 0) + f64x2.extract_lane(zb, 1);
+    if (c < nd) {
+      const u = ld(ma, c), v = ld(mb, c);
+      const tw = ld(w, c), tx = ld(dx, c), ty = ld(dy, c), tz = ld(dz, c);
+      pra += tw * u; pxa += tx * u; pya += ty * u; pza += tz * u;
+      prb += tw * v; pxb += tx * v; pyb += ty * v; pzb += tz * v;
+      c++;
+    }
+    // the top degree: only the radial part
+    ra = f64x2.splat(0.0);
+    rb = f64x2.splat(0.0);
+    for (; c + 1 < ncm; c += 2) {
+      const o = <usize>c << 3;
+      const tw = v128.load(w + o);
+      ra = f64x2.add(ra, f64x2.mul(tw, v128.load(ma + o)));
+      rb = f64x2.add(rb, f64x2.mul(tw, v128.load(mb + o)));
+    }
+    pra += f64x2.extract_lane(ra, 0) + f64x2.extract_lane(ra, 1);
+    prb += f64x2.extract_lane(rb, 0) + f64x2.extract_lane(rb, 1);
+    if (c < ncm) { const tw = ld(w, c); pra += tw * ld(ma, c); prb += tw * ld(mb, c); }
+    const q1 = load<f64>(qa + (<usize>mu << 3)), qd1 = load<f64>(da + (<usize>mu << 3));
+    const q2 = load<f64>(qb + (<usize>mu << 3)), qd2 = load<f64>(db + (<usize>mu << 3));
+    gra += qd1 * pra; gxa += q1 * pxa; gya += q1 * pya; gza += q1 * pza;
+    grb += qd2 * prb; gxb += q2 * pxb; gyb += q2 * pyb; gzb += q2 * pzb;
+    w = dz + (<usize>nd << 3);
+  }
+  // pair block
+  {
+    const nPair = nMu - p0;
+    const sa = da + (<usize>p0 << 3), sb = db + (<usize>p0 << 3);
+    let ra = f64x2.splat(0.0), rb = f64x2.splat(0.0);
+    let t = 0;
+    for (; t + 1 < nPair; t += 2) {
+      const o = <usize>t << 3;
+      const tw = v128.load(w + o);
+      ra = f64x2.add(ra, f64x2.mul(tw, v128.load(sa + o)));
+      rb = f64x2.add(rb, f64x2.mul(tw, v128.load(sb + o)));
+    }
+    gra += f64x2.extract_lane(ra, 0) + f64x2.extract_lane(ra, 1);
+    grb += f64x2.extract_lane(rb, 0) + f64x2.extract_lane(rb, 1);
+    if (t < nPair) { const tw = ld(w, t); gra += tw * ld(sa, t); grb += tw * ld(sb, t); }
+  }
+  {
+    const ux = load<f64>(a), uy = load<f64>(a, 8), uz = load<f64>(a, 16), ir = 1.0 / load<f64>(a, 24);
+    const gu = gxa * ux + gya * uy + gza * uz;
+    st(g, 0, gra * ux + (gxa - gu * ux) * ir);
+    st(g, 1, gra * uy + (gya - gu * uy) * ir);
+    st(g, 2, gra * uz + (gza - gu * uz) * ir);
+  }
+  {
+    const ux = load<f64>(b), uy = load<f64>(b, 8), uz = load<f64>(b, 16), ir = 1.0 / load<f64>(b, 24);
+    const gu = gxb * ux + gyb * uy + gzb * uz;
+    st(g, 3, grb * ux + (gxb - gu * ux) * ir);
+    st(g, 4, grb * uy + (gyb - gu * uy) * ir);
+    st(g, 5, grb * uz + (gzb - gu * uz) * ir);
+  }
+}
+
+/** Force of the gradient g[o..o+2] of neighbour record p on its extended atom (−g); returns nothing, the centre gets +g. */
+@inline function pushNeighbour(fext: usize, p: usize, g: usize, o: i32): void {
+  const e = <i32>load<f64>(p, 32);
+  st(fext, 3 * e, ld(fext, 3 * e) - ld(g, o));
+  st(fext, 3 * e + 1, ld(fext, 3 * e + 1) - ld(g, o + 1));
+  st(fext, 3 * e + 2, ld(fext, 3 * e + 2) - ld(g, o + 2));
 }
 
 /** Workspace sizes (f64) for the atoms of a list. */
@@ -297,6 +482,7 @@ export function mtp_evaluate(
   const nl = nS * lps;
   const stride = REC_BASE + 2 * nMu + nc;
   const mx = maxNeighbours(n, first);
+  const p0 = pairStart(bi);
   // Atoms go in pairs: the DAG runs on f64x2 lanes (lane 0 = atom i, lane 1 = atom i + 1).
   const rec0 = heap.alloc(<usize>max(1, mx * stride) << 3);
   const rec1 = heap.alloc(<usize>max(1, mx * stride) << 3);
@@ -307,7 +493,7 @@ export function mtp_evaluate(
   const leaf1 = heap.alloc(<usize>max(1, nl) << 3);
   const val2 = heap.alloc(<usize>max(1, nNodes) << 4);
   const adj2 = heap.alloc(<usize>max(1, nNodes) << 4);
-  const g = heap.alloc(32);
+  const g = heap.alloc(48);
   const outs = tab(bi, H_OUT);
   zeroF64(fext, 3 * nExt);
   let energy: f64 = 0.0;
@@ -318,8 +504,8 @@ export function mtp_evaluate(
     if (m0 < 0) { status = ST_RMIN; break; }
     const m1 = two ? gather(bi, i + 1, extPos, owner, types, first, nbr, rcut, rmin, rec1, stride, info) : 0;
     if (m1 < 0) { status = ST_RMIN; break; }
-    leaves(bi, m0, rec0, stride, S, leaf0);
-    if (two) leaves(bi, m1, rec1, stride, S, leaf1);
+    leaves(bi, m0, rec0, stride, S, leaf0, p0);
+    if (two) leaves(bi, m1, rec1, stride, S, leaf1, p0);
     else zeroF64(leaf1, nl);
     for (let l = 0; l < nl; l++) v128.store(val2 + (<usize>l << 4), f64x2.replace_lane(f64x2.splat(ld(leaf0, l)), 1, ld(leaf1, l)));
     forwardDag2(bi, bf, val2);
@@ -348,16 +534,25 @@ export function mtp_evaluate(
       adjointTables(bi, bf, leafAdj, W, wl);
       const ia = i + lane, m = lane == 0 ? m0 : m1, rec = lane == 0 ? rec0 : rec1;
       let fxi: f64 = 0.0, fyi: f64 = 0.0, fzi: f64 = 0.0;
-      for (let j = 0; j < m; j++) {
-        const p = rec + (<usize>(j * stride) << 3);
-        const s = <i32>load<f64>(p, 40);
-        neighbourGradient(bi, p, W + (<usize>(s * wl) << 3), g);
-        const e = <i32>load<f64>(p, 32);
-        const gx = ld(g, 0), gy = ld(g, 1), gz = ld(g, 2);
-        st(fext, 3 * e, ld(fext, 3 * e) - gx);
-        st(fext, 3 * e + 1, ld(fext, 3 * e + 1) - gy);
-        st(fext, 3 * e + 2, ld(fext, 3 * e + 2) - gz);
-        fxi += gx; fyi += gy; fzi += gz;
+      // the neighbours of one species two at a time (one pass over its adjoint tables per two)
+      for (let s = 0; s < nS; s++) {
+        const Ws = W + (<usize>(s * wl) << 3);
+        let pend: usize = 0;
+        for (let j = 0; j < m; j++) {
+          const p = rec + (<usize>(j * stride) << 3);
+          if (<i32>load<f64>(p, 40) != s) continue;
+          if (pend == 0) { pend = p; continue; }
+          neighbourGradient2(bi, pend, p, Ws, g, p0);
+          pushNeighbour(fext, pend, g, 0);
+          pushNeighbour(fext, p, g, 3);
+          fxi += ld(g, 0) + ld(g, 3); fyi += ld(g, 1) + ld(g, 4); fzi += ld(g, 2) + ld(g, 5);
+          pend = 0;
+        }
+        if (pend != 0) {
+          neighbourGradient(bi, pend, Ws, g, p0);
+          pushNeighbour(fext, pend, g, 0);
+          fxi += ld(g, 0); fyi += ld(g, 1); fzi += ld(g, 2);
+        }
       }
       st(fext, 3 * ia, ld(fext, 3 * ia) + fxi);
       st(fext, 3 * ia + 1, ld(fext, 3 * ia + 1) + fyi);
@@ -416,6 +611,7 @@ export function mtp_design(
   if (!(rcut > rmin) || rmin < 0.0) return ST_BAD_ARG;
   if (!checkTypes(n, types, nS)) return ST_BAD_ARG;
   const nP = nS + nS * nBasis;
+  const p0 = pairStart(bi);
   const stride = REC_BASE + 2 * nMu + nc;
   const mx = maxNeighbours(n, first);
   const rec = heap.alloc(<usize>max(1, mx * stride) << 3);
@@ -436,7 +632,7 @@ export function mtp_design(
   for (let i = 0; i < n; i++) {
     const m = gather(bi, i, extPos, owner, types, first, nbr, rcut, rmin, rec, stride, info);
     if (m < 0) { status = ST_RMIN; break; }
-    leaves(bi, m, rec, stride, S, val);
+    leaves(bi, m, rec, stride, S, val, p0);
     forwardDag(bi, bf, val);
     const zi = ldi(types, i);
     const col0 = nS + zi * nBasis;

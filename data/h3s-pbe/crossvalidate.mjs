@@ -1,11 +1,17 @@
-// K-fold cross-validated errors of the moment-tensor potential on the PBE H3S configurations, for
-// several levels: every configuration is predicted once by a model that did not see it (folds by
-// a seeded permutation). With few configurations this is a steadier estimate than one held-out split.
+// K-fold cross-validated errors of the moment-tensor potential on the PBE H3S configurations, over a
+// grid of levels, radial sizes and cutoffs: every configuration is predicted once by a model that did
+// not see it (folds by a seeded permutation). With few configurations this is a steadier estimate
+// than one held-out split, and it is how the defaults of train.sh are chosen.
 //
-//   node data/h3s-pbe/crossvalidate.mjs [--levels 12,14,16] [--rcut 4.0] [--folds 5]   (after npm run build)
+//   node data/h3s-pbe/crossvalidate.mjs [--levels 12,14,16] [--radial 8] [--pair R] [--rcut 4.0] [--folds 5] [--all] [--out FILE]
+//   [--species-penalty 2] [--weights 1,0.1,0.03]
+//   (after npm run build; --radial, --pair (two-body radial functions, default = radial) and --rcut
+//   take comma-separated lists too)
 //
 // Reads every complete frame of chunk-seed*.extxyz (a partial last frame of a chunk still being
-// written is dropped), prints one line per level and writes fit/crossvalidation.json.
+// written is dropped). Only the training split of train.sh is used (generator index not ≡ 4 mod 5),
+// so that the held-out frames stay unseen by the choice of settings; --all uses every frame. Prints
+// one line per setting and writes fit/crossvalidation.json.
 import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,9 +27,16 @@ const arg = (name, dflt) => {
   const i = process.argv.indexOf(name);
   return i > 0 ? process.argv[i + 1] : dflt;
 };
-const levels = arg('--levels', '12,14,16').split(',').map(Number);
-const rcut = Number(arg('--rcut', '4.0'));
+const list = (s) => s.split(',').map(Number);
+const levels = list(arg('--levels', '12,14,16'));
+const radials = list(arg('--radial', '8'));
+const pairArg = arg('--pair', undefined);
+const rcuts = list(arg('--rcut', '4.0'));
 const K = Number(arg('--folds', '5'));
+const all = process.argv.includes('--all');
+const penalties = list(arg('--species-penalty', '2'));
+const wl = list(arg('--weights', '1,0.1,0.03'));
+const weights = { energy: wl[0], forces: wl[1], stress: wl[2] };
 
 /** Complete frames only: a frame is a count line, a comment line and that many atom lines. */
 function completeFrames(text) {
@@ -40,24 +53,37 @@ function completeFrames(text) {
 }
 
 const files = readdirSync(here).filter((f) => /^chunk-seed.*\.extxyz$/.test(f)).sort();
+/** The frames of an extended XYZ text (each with its trailing newline). */
+function frames(text) {
+  const lines = text.split('\n');
+  const out = [];
+  for (let i = 0; i < lines.length && /^\s*\d+\s*$/.test(lines[i]); ) {
+    const n = Number(lines[i]);
+    out.push(lines.slice(i, i + 2 + n).join('\n') + '\n');
+    i += 2 + n;
+  }
+  return out;
+}
+const heldOut = (frame) => Number(frame.split('\n')[1].match(/(?:^|\s)index=(\d+)/)?.[1] ?? -1) % 5 === 4;
 const data = files.flatMap((f) => {
-  const text = completeFrames(readFileSync(join(here, f), 'utf8'));
-  return text.trim() ? readDataset(text, f) : [];
+  const kept = frames(completeFrames(readFileSync(join(here, f), 'utf8'))).filter((fr) => all || !heldOut(fr));
+  return kept.length ? readDataset(kept.join(''), f) : [];
 });
 const k = await loadKernels();
 const fold = new Int32Array(data.length);
 seededPermutation(k, data.length, 1, 5).forEach((c, rank) => (fold[c] = rank % K));
-console.log(`${data.length} configurations (${files.join(', ')}), ${K}-fold cross-validation, R_cut ${rcut} Å`);
+console.log(`${data.length} configurations (${all ? 'all frames' : 'training split'} of ${files.join(', ')}), ${K}-fold cross-validation`);
 
 const results = [];
-for (const level of levels) {
-  const basis = MtpBasis.create(k, { species: ['S', 'H'], level, rcut, rmin: 0.5 });
+for (const rcut of rcuts) for (const radialSize of radials) for (const speciesPenalty of penalties) for (const level of levels) {
+  const pairRadial = pairArg === undefined ? radialSize : Number(pairArg);
+  const basis = MtpBasis.create(k, { species: ['S', 'H'], level, rcut, rmin: 0.5, radialSize, pairRadial, speciesPenalty });
   const pooled = { energy: { ref: [], pred: [] }, forces: { ref: [], pred: [] }, stress: { ref: [], pred: [] } };
   const t0 = performance.now();
   for (let f = 0; f < K; f++) {
     const train = data.filter((_, c) => fold[c] !== f);
     const test = data.filter((_, c) => fold[c] === f);
-    const fit = trainLinear(k, basis, train, { seed: 1 });
+    const fit = trainLinear(k, basis, train, { seed: 1, weights });
     const p = parityData(basis, fit.theta, test);
     for (const key of ['energy', 'forces', 'stress']) {
       pooled[key].ref.push(...p[key].ref);
@@ -65,12 +91,12 @@ for (const level of levels) {
     }
   }
   const e = fitErrors(pooled, data.reduce((a, c) => a + c.structure.natoms, 0));
-  results.push({ level, nParams: basis.nParams, rcut, folds: K, configs: data.length, errors: e, seconds: (performance.now() - t0) / 1000 });
+  results.push({ level, radialSize, pairRadial, speciesPenalty, weights, nParams: basis.nParams, rcut, folds: K, configs: data.length, split: all ? 'all' : 'training', errors: e, seconds: (performance.now() - t0) / 1000 });
   console.log(
-    `level ${level} (${basis.nParams} parameters): E ${e.energyRmse.toFixed(2)} meV/atom, F ${e.forceRmse.toFixed(3)} eV/Å ` +
+    `level ${level}, radial ${radialSize}/${pairRadial}, Δ ${speciesPenalty}, R_cut ${rcut} (${basis.nParams} parameters): E ${e.energyRmse.toFixed(2)} meV/atom, F ${e.forceRmse.toFixed(3)} eV/Å ` +
       `(${((100 * e.forceRmse) / e.forceRms).toFixed(1)} % of ${e.forceRms.toFixed(2)}), σ ${e.stressRmse.toFixed(2)} GPa  [${((performance.now() - t0) / 1000).toFixed(0)} s]`,
   );
   basis.dispose();
 }
 mkdirSync(join(here, 'fit'), { recursive: true });
-writeFileSync(join(here, 'fit/crossvalidation.json'), JSON.stringify({ files, results }, null, 1) + '\n');
+writeFileSync(arg('--out', join(here, 'fit/crossvalidation.json')), JSON.stringify({ files, results }, null, 1) + '\n');

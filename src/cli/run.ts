@@ -2,10 +2,14 @@
 // configuration file (JSON or TOML; a folder means its run.json / run.toml). The run folder (--out,
 // default CONFIG-DIR/run) journals every stage; running the same command again resumes it.
 // Progress: one line per stage event on stderr, or JSON lines on stdout with --json.
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+//
+// Exit codes: 0 done, 1 an engine died (one line says which; everything computed is kept and the same
+// command resumes), 2 a user mistake. Testing aid (environment): ANHARM_RUN_REFERENCE_FAIL_AFTER=K
+// makes the reference engine die after K configurations in this process (tests of the resume path).
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { Calculator } from '../calculators/calculator.js';
+import { CalculatorError, type CalcOptions, type CalcResult, type Calculator } from '../calculators/calculator.js';
 import { readDataset, type LabelledConfig } from '../mlip/dataset.js';
 import { loadKernels } from '../node/kernels.js';
 import { loadMoyo } from '../node/moyo.js';
@@ -16,7 +20,7 @@ import { gpawReference } from '../node/gpaw-reference.js';
 import { writePoscar } from '../io/poscar.js';
 import { Structure } from '../structure/structure.js';
 import { ConfigError, parseRunConfig, type RunConfig } from '../workflow/config.js';
-import { runLoop, type SschaJob, type SschaOutcome } from '../workflow/loop.js';
+import { EngineFailure, runLoop, type SschaJob, type SschaOutcome } from '../workflow/loop.js';
 import { runSschaCli } from './sscha.js';
 import { UserError } from './errors.js';
 
@@ -65,9 +69,11 @@ export async function runCli(path: string, o: RunCliOptions): Promise<number> {
   const json = !!o.json;
   const tty = process.stderr.isTTY;
   const t0 = Date.now();
+  // our own lines go through the real stderr even while an SSCHA's are captured (below)
+  const stderr = process.stderr.write.bind(process.stderr) as (s: string) => boolean;
   const say = (e: { stage: string; message: string }) => {
     if (json) process.stdout.write(JSON.stringify({ event: 'stage', time: (Date.now() - t0) / 1000, ...e }) + '\n');
-    else process.stderr.write(`${tty ? `[${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s] ` : ''}${e.stage}: ${e.message}\n`);
+    else stderr(`${tty ? `[${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s] ` : ''}${e.stage}: ${e.message}\n`);
   };
 
   loadMoyo();
@@ -85,6 +91,8 @@ export async function runCli(path: string, o: RunCliOptions): Promise<number> {
   if (config.reference.engine === 'potential') reference = await load(config.reference.potential, 'reference.potential');
   else if (config.reference.engine === 'gpaw') reference = await gpawReference(config.reference, { workdir: join(out, 'gpaw') });
   else throw new UserError(`${file}: reference.engine "ipi" needs a running engine; use "potential" or "gpaw"`);
+  const failAfter = process.env.ANHARM_RUN_REFERENCE_FAIL_AFTER;
+  if (failAfter !== undefined) reference = new FailingAfter(reference, Number(failAfter));
 
   const initialData: LabelledConfig[] = [];
   for (const d of config.mlip.data) {
@@ -111,18 +119,51 @@ export async function runCli(path: string, o: RunCliOptions): Promise<number> {
     mkdirSync(folder, { recursive: true });
     const input = join(folder, 'input.vasp');
     const model = join(folder, 'model.json');
-    // inputs are written once: a resumed SSCHA run checks they did not change
-    if (!existsSync(input)) writeFileSync(input, writePoscar(job.structure));
-    if (!existsSync(model)) writeFileSync(model, JSON.stringify(job.model));
-    const run = await runSschaCli(input, {
-      potential: model, supercell: config.sscha.supercell.map(String), temperature: String(config.temperature), configs: String(config.sscha.configs),
-      seed: String(job.seed), maxPopulations: '12', maxSteps: '200', floor: '50', pressure: String(job.pressure), symprec: '0.01', batch: String(config.sscha.configs),
-      points: '31', out: join(folder, 'sscha'), quiet: true, calculator: job.calculator,
-    });
-    if (run.exitCode !== 0 || !run.result) throw new UserError(`SSCHA of ${job.phase} at ${job.pressure} GPa failed (see ${join(folder, 'sscha')})`);
+    // inputs are written once (a resumed SSCHA run checks they did not change), whole or not at all
+    const once = (path: string, text: string) => {
+      if (existsSync(path)) return;
+      writeFileSync(path + '.tmp', text);
+      renameSync(path + '.tmp', path);
+    };
+    once(input, writePoscar(job.structure));
+    once(model, JSON.stringify(job.model));
+    // a finished SSCHA is read back (the same numbers: JSON keeps every bit of a double) rather than
+    // replayed, which keeps a resume of a long run cheap
+    const store = openSschaRunDir(join(folder, 'sscha'));
+    const finished = store.readJson<{ status?: string }>('manifest.json')?.status === 'done' ? store.readJson<Record<string, unknown>>('result.json') : null;
+    // the SSCHA reports its own failures on stderr; here they become the run's messages
+    const captured: string[] = [];
+    let run;
+    if (finished) run = { exitCode: 0, result: finished };
+    else {
+      const write = process.stderr.write;
+      process.stderr.write = ((chunk: string | Uint8Array) => {
+        captured.push(String(chunk).trim());
+        return true;
+      }) as typeof process.stderr.write;
+      try {
+        run = await runSschaCli(input, {
+          potential: model, supercell: config.sscha.supercell.map(String), temperature: String(config.temperature), configs: String(config.sscha.configs),
+          seed: String(job.seed), maxPopulations: '12', maxSteps: '200', floor: '50', pressure: String(job.pressure), symprec: '0.01', batch: String(config.sscha.configs),
+          points: '31', out: join(folder, 'sscha'), quiet: true, calculator: job.calculator,
+        });
+      } catch (e) {
+        // the engine dying on the harmonic start is reported by the SSCHA as a user error
+        if (e instanceof UserError && e.message.startsWith('harmonic force constants: ')) throw new EngineFailure(`SSCHA of ${job.phase} at ${job.pressure} GPa (round ${job.round}): engine failed: ${e.message}`);
+        throw e;
+      } finally {
+        process.stderr.write = write;
+      }
+    }
+    const said = captured.filter((l) => l).map((l) => l.replace(/^anharm: /, '')).join('; ');
+    if (run.exitCode !== 0) {
+      const manifest = store.readJson<{ status?: string; message?: string }>('manifest.json');
+      // the engine died (not the physics): stop the whole run, which resumes from here
+      if (manifest?.message?.startsWith('engine failed')) throw new EngineFailure(`SSCHA of ${job.phase} at ${job.pressure} GPa (round ${job.round}): ${manifest.message.split('; ')[0]}`);
+    }
+    if (run.exitCode !== 0 || !run.result) throw new UserError(`SSCHA of ${job.phase} at ${job.pressure} GPa failed${said ? ` (${said})` : ''} (see ${join(folder, 'sscha')})`);
     const r = run.result as Record<string, any>;
     const g = r.gibbs as Record<string, number>;
-    const store = openSschaRunDir(join(folder, 'sscha'));
     const pops = store.loadPopulations();
     const last = pops[pops.length - 1]?.population;
     const configurations: Structure[] = [];
@@ -157,9 +198,35 @@ export async function runCli(path: string, o: RunCliOptions): Promise<number> {
       );
     }
     return 0;
+  } catch (e) {
+    if (!(e instanceof EngineFailure)) throw e;
+    if (json) process.stdout.write(JSON.stringify({ event: 'error', time: (Date.now() - t0) / 1000, message: e.message }) + '\n');
+    stderr(`anharm: ${e.message}; everything computed is kept in ${out}: run the same command again to resume\n`);
+    return 1;
   } finally {
     await explorer.dispose?.();
     await reference.dispose?.();
+  }
+}
+
+/** The testing aid ANHARM_RUN_REFERENCE_FAIL_AFTER: the engine dies after `after` configurations. */
+class FailingAfter implements Calculator {
+  readonly name: string;
+  private done = 0;
+  constructor(
+    private readonly inner: Calculator,
+    private readonly after: number,
+  ) {
+    this.name = inner.name;
+  }
+  async compute(structures: readonly Structure[], options?: CalcOptions): Promise<CalcResult[]> {
+    if (this.done + structures.length > this.after) throw new CalculatorError(`${this.name}: engine died (ANHARM_RUN_REFERENCE_FAIL_AFTER=${this.after})`);
+    const r = await this.inner.compute(structures, options);
+    this.done += structures.length;
+    return r;
+  }
+  dispose() {
+    return this.inner.dispose?.();
   }
 }
 

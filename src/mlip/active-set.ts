@@ -206,7 +206,9 @@ function pivotedRows(x: Float64Array, n: number, m: number, rankTol: number, cou
       for (let j = 0; j < m; j++) d += u[j] * v[j];
       for (let j = 0; j < m; j++) v[j] -= d * u[j];
     }
-    const len = Math.hypot(...v);
+    let len2 = 0;
+    for (let j = 0; j < m; j++) len2 += v[j] * v[j];
+    const len = Math.sqrt(len2);
     if (len <= rankTol * maxNorm) {
       taken[p] = 1;
       continue;

@@ -4,6 +4,7 @@
 // sign convention is ours (σ = (1/Ω) ∂E/∂ε, pressure = −tr σ / 3), so numbers are taken as they are.
 // Isomorphic: text in; the Node adapter reads files.
 import { readExtxyz } from '../io/extxyz.js';
+import { exp, log } from '../numeric/detmath.js';
 import { StructureError, type Structure } from '../structure/structure.js';
 
 /** A malformed or incomplete training file: the message names the file and the frame. */
@@ -92,6 +93,6 @@ export function enthalpyWeights(enthalpyPerAtom: readonly number[], w0 = 10): nu
   const hMin = Math.min(...enthalpyPerAtom);
   const hMean = enthalpyPerAtom.reduce((a, b) => a + b, 0) / n;
   if (!(hMean > hMin)) return enthalpyPerAtom.map(() => 1);
-  const l = Math.log(w0);
-  return enthalpyPerAtom.map((h) => w0 * Math.exp((l * (h - hMin)) / (hMin - hMean)));
+  const l = log(w0);
+  return enthalpyPerAtom.map((h) => w0 * exp((l * (h - hMin)) / (hMin - hMean)));
 }

@@ -32,6 +32,11 @@ export interface MtpEnumerationOptions {
    * species-resolved basis).
    */
   speciesPenalty?: number;
+  /**
+   * Two-body functions M_{μ,0} of every channel for μ < pairRadial, whatever their level (default 0):
+   * the radial freedom of the pair part (see enumerateMtpBasis).
+   */
+  pairRadial?: number;
   /** Random environments for the rank test (default 320). */
   environments?: number;
   /** Seed of the Philox stream of the environments (default 20251). */
@@ -300,6 +305,23 @@ export function enumerateMtpBasis(k: Kernels, opts: MtpEnumerationOptions): MtpD
 
   // Outputs: every kept scalar, by level then construction order.
   const outputsT = all.filter((t) => t.rank === 0).sort((p, q) => p.level - q.level || p.id - q.id);
+  // Two-body functions M_{μ,0}[s] = Σ_j Q_μ(r_ij) for μ < pairRadial that the level rule left out,
+  // appended (μ-major): in the fully linear variant moment μ uses Q_μ alone, so without them the pair
+  // energy is a polynomial of degree ⌊(L−2)/4⌋ times (R_cut − r)². They enter no contraction (the
+  // many-body part is unchanged) and are independent of everything else (a grade of their own).
+  const pairRadial = opts.pairRadial ?? 0;
+  if (!Number.isInteger(pairRadial) || pairRadial < 0) throw new RangeError(`MTP pairRadial must be an integer >= 0, got ${pairRadial}`);
+  for (let mu = 0; mu < pairRadial; mu++) {
+    for (let s = 0; s < nS; s++) {
+      if (all.some((t) => t.leaf && t.leaf.mu === mu && t.leaf.nu === 0 && t.leaf.s === s)) continue;
+      const t: Tensor = {
+        id: all.length, level: 2 + 4 * mu + (s > 0 ? pen : 0), rank: 0, grade: [mu * nS + s], name: `M${mu},0${species(s)}`,
+        values: new Float64Array(0), leaf: { mu, nu: 0, s },
+      };
+      all.push(t);
+      outputsT.push(t);
+    }
+  }
   // Mark what the outputs need.
   const mark = (t: Tensor) => {
     if (t.used) return;
@@ -313,9 +335,9 @@ export function enumerateMtpBasis(k: Kernels, opts: MtpEnumerationOptions): MtpD
   for (const t of all) t.values = new Float64Array(0); // free the memory
 
   // Leaf layout.
-  const nuMax = new Array(nMu).fill(-1);
+  const nuMax = new Array(Math.max(nMu, pairRadial)).fill(-1);
   for (const t of all) if (t.used && t.leaf) nuMax[t.leaf.mu] = Math.max(nuMax[t.leaf.mu], t.leaf.nu);
-  let nMuUsed = nMu;
+  let nMuUsed = nuMax.length;
   while (nMuUsed > 0 && nuMax[nMuUsed - 1] < 0) nMuUsed--;
   nuMax.length = nMuUsed;
   for (let mu = 0; mu < nMuUsed; mu++) nuMax[mu] = Math.max(nuMax[mu], 0);

@@ -5,7 +5,8 @@
 // Parameters θ (nParams = nS + nS·nBasis): one constant per species, then one block of nBasis
 // coefficients per *central* species. Neighbour species enter through the moment channels:
 // channel 0 sums over all neighbours, channel s ≥ 1 over the neighbours of species s (its moments
-// cost `speciesPenalty` extra levels).
+// cost `speciesPenalty` extra levels). Two-body functions Σ_j Q_μ(r_ij) for every μ < pairRadial
+// complete the radial freedom of the pair part (src/mlip/mtp-basis.ts).
 import type { Structure } from '../structure/structure.js';
 import type { Kernels, F64Buffer, I32Buffer } from '../wasm/kernels.js';
 import { NeighborList } from '../neighbors/neighbor-list.js';
@@ -27,6 +28,12 @@ export interface MtpSpec {
   rmin: number;
   /** Extra level of a species-resolved moment (default 2; 0 = full species resolution). */
   speciesPenalty?: number;
+  /**
+   * Two-body functions Σ_j Q_μ(r_ij) per neighbour channel for every μ < pairRadial, whatever their
+   * level (default radialSize; 0 = none beyond the level rule, the basis of model files without
+   * this field). At most radialSize.
+   */
+  pairRadial?: number;
 }
 
 /** A configuration outside the model's domain (a pair closer than R_min). */
@@ -77,9 +84,11 @@ function checkSpec(spec: MtpSpec): Required<MtpSpec> {
   if (!Number.isInteger(spec.level) || spec.level < 2 || spec.level > 28) throw new MtpSpecError(`${where}: level must be an integer in [2, 28], got ${spec.level}`);
   if (!Number.isInteger(radialSize) || radialSize < 1 || radialSize > 16) throw new MtpSpecError(`${where}: radialSize must be an integer in [1, 16], got ${radialSize}`);
   if (!Number.isInteger(speciesPenalty) || speciesPenalty < 0) throw new MtpSpecError(`${where}: speciesPenalty must be an integer >= 0, got ${speciesPenalty}`);
+  const pairRadial = spec.pairRadial ?? radialSize;
+  if (!Number.isInteger(pairRadial) || pairRadial < 0 || pairRadial > radialSize) throw new MtpSpecError(`${where}: pairRadial must be an integer in [0, radialSize = ${radialSize}], got ${pairRadial}`);
   if (!(spec.rcut > 0) || !Number.isFinite(spec.rcut)) throw new MtpSpecError(`${where}: rcut must be a positive number (Å), got ${spec.rcut}`);
   if (!(spec.rmin >= 0) || !(spec.rmin < spec.rcut)) throw new MtpSpecError(`${where}: rmin must be in [0, rcut), got ${spec.rmin}`);
-  return { species: [...spec.species], level: spec.level, radialSize, rcut: spec.rcut, rmin: spec.rmin, speciesPenalty };
+  return { species: [...spec.species], level: spec.level, radialSize, rcut: spec.rcut, rmin: spec.rmin, speciesPenalty, pairRadial };
 }
 
 /** Cones (terms and leaves each output depends on) and the monomial tables: the kernel's i32 blob. */
@@ -322,7 +331,8 @@ export class MtpBasis implements LinearBasis {
     if (typeof o !== 'object' || o === null) throw new MtpSpecError(`${src}: must be a JSON object`);
     if (o.type !== JSON_TYPE) throw new MtpSpecError(`${src}: type must be "${JSON_TYPE}", got ${JSON.stringify(o.type)}`);
     if (o.version !== JSON_VERSION) throw new MtpSpecError(`${src}: unsupported version ${JSON.stringify(o.version)} (this code reads ${JSON_VERSION})`);
-    const spec = checkSpec(o as MtpSpec);
+    // files written before pairRadial existed have no two-body extras
+    const spec = checkSpec({ ...(o as MtpSpec), pairRadial: o.pairRadial ?? 0 });
     const d = o.dag;
     if (!d || typeof d !== 'object') throw new MtpSpecError(`${src}: dag is missing`);
     const dag = dagFromJson(d, spec.species.length, src);
@@ -368,7 +378,8 @@ function enumerate(k: Kernels, spec: Required<MtpSpec>): MtpDag {
   let E = 320;
   for (;;) {
     const dag = enumerateMtpBasis(k, {
-      nSpecies: spec.species.length, level: spec.level, radialSize: spec.radialSize, speciesPenalty: spec.speciesPenalty, environments: E,
+      nSpecies: spec.species.length, level: spec.level, radialSize: spec.radialSize, speciesPenalty: spec.speciesPenalty, pairRadial: spec.pairRadial,
+      environments: E,
     });
     if (2 * dag.rankTest.maxGroup <= E) return dag;
     E *= 2;

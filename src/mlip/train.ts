@@ -32,7 +32,7 @@ export interface FitWeights {
 export const DEFAULT_WEIGHTS: FitWeights = { energy: 1, forces: 0.1, stress: 0.03 };
 
 /** Default grid of relative Tikhonov λ (10⁻¹⁴ … 10⁻²). */
-export const DEFAULT_LAMBDAS: readonly number[] = Array.from({ length: 13 }, (_, i) => 10 ** (i - 14));
+export const DEFAULT_LAMBDAS: readonly number[] = Array.from({ length: 13 }, (_, i) => Number(`1e${i - 14}`)); // exact decimal powers (** is engine-approximated)
 
 export interface TrainProgress {
   stage: 'design' | 'normal' | 'cv' | 'solve';

@@ -9,6 +9,7 @@ import { inv3, mul3 } from '../structure/mat3.js';
 import { niggliReduce } from '../structure/niggli.js';
 import type { Structure } from '../structure/structure.js';
 import type { MinDistances } from './composition.js';
+import { cbrt, hypot3 } from '../numeric/detmath.js';
 
 export interface ConstraintOptions {
   minDistances: MinDistances;
@@ -22,7 +23,7 @@ export interface ConstraintOptions {
 /** Plane spacings h_k = V / |a_i × a_j| of a cell. */
 export function planeSpacings(c: ArrayLike<number>): [number, number, number] {
   const cr = (i: number, j: number) =>
-    Math.hypot(c[3 * i + 1] * c[3 * j + 2] - c[3 * i + 2] * c[3 * j + 1], c[3 * i + 2] * c[3 * j] - c[3 * i] * c[3 * j + 2], c[3 * i] * c[3 * j + 1] - c[3 * i + 1] * c[3 * j]);
+    hypot3(c[3 * i + 1] * c[3 * j + 2] - c[3 * i + 2] * c[3 * j + 1], c[3 * i + 2] * c[3 * j] - c[3 * i] * c[3 * j + 2], c[3 * i] * c[3 * j + 1] - c[3 * i + 1] * c[3 * j]);
   const v = Math.abs(
     c[0] * (c[4] * c[8] - c[5] * c[7]) - c[1] * (c[3] * c[8] - c[5] * c[6]) + c[2] * (c[3] * c[7] - c[4] * c[6]),
   );
@@ -58,7 +59,7 @@ export function minDistanceViolation(s: Structure, md: MinDistances, scale = 1):
   for (let i = 0; i < n; i++) {
     const dii = md.get(s.species[i], s.species[i]) * scale;
     for (let m = 0; m < nt; m += 3) {
-      const d = Math.hypot(T[m], T[m + 1], T[m + 2]);
+      const d = hypot3(T[m], T[m + 1], T[m + 2]);
       if (d < dii) return { i, j: i, distance: d, limit: dii };
     }
     for (let j = i + 1; j < n; j++) {
@@ -98,7 +99,7 @@ export function niggliStructure(s: Structure): Structure {
 
 /** Scale the cell isotropically to volume V (fractional positions kept). */
 export function scaleToVolume(s: Structure, volume: number): Structure {
-  const k = Math.cbrt(volume / s.volume);
+  const k = cbrt(volume / s.volume);
   return s.with({ cell: s.cell.map((x) => x * k) });
 }
 

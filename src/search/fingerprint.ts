@@ -10,6 +10,7 @@
 import type { Structure } from '../structure/structure.js';
 import { reducedFormulaKey } from './composition.js';
 import { imageTranslations } from './constraints.js';
+import { cbrt, exp } from '../numeric/detmath.js';
 
 export interface FingerprintOptions {
   /** Å, default 10. */
@@ -45,7 +46,7 @@ export function erf(x: number): number {
   const t = 1 / (1 + 0.5 * z);
   const r =
     t *
-    Math.exp(
+    exp(
       -z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
     );
   return x >= 0 ? 1 - r : r - 1;
@@ -93,7 +94,7 @@ export function fingerprint(s: Structure, options: FingerprintOptions = {}): Fin
       v -= Math.round(v);
       w -= Math.round(w);
       const x = u * c[0] + v * c[3] + w * c[6], y = u * c[1] + v * c[4] + w * c[7], z = u * c[2] + v * c[5] + w * c[8];
-      if (i !== j) add(h, Math.hypot(x, y, z));
+      if (i !== j) add(h, Math.sqrt(x * x + y * y + z * z));
       for (let m = 0; m < T.length; m += 3) {
         const p = x + T[m], q = y + T[m + 1], r = z + T[m + 2];
         const d2 = p * p + q * q + r * r;
@@ -155,4 +156,70 @@ export function isDuplicate(a: { fp: Fingerprint; enthalpyPerAtom: number }, b: 
   if (a.fp.formula !== b.fp.formula) return false;
   if (Math.abs(a.enthalpyPerAtom - b.enthalpyPerAtom) >= dH) return false;
   return fingerprintDistance(a.fp, b.fp) < dMax;
+}
+
+/**
+ * Local degree of order of each atom (Lyakhov, Oganov & Valle, Comput. Phys. Commun. 181, 1623
+ * (2010)): from the atom's own fingerprint F_iB(R) = Σ_{j∈B} ∫_bin g_σ(R − R_ij) / (4πR² (N_B/Ω) Δ) − 1,
+ *   Π_i = √( Σ_B (N_B/N) · Δ/(N_B/Ω)^{1/3} · ‖F_iB‖² ).
+ * Atoms in crystalline surroundings (sharp neighbour shells) have a large Π, atoms at defects or in
+ * disordered regions a small one; heredity prefers ordered slabs, coordinate mutation moves disordered atoms.
+ */
+export function localOrder(s: Structure, options: FingerprintOptions = {}): Float64Array {
+  const rmax = options.rmax ?? 10, delta = options.delta ?? 0.08, sigma = options.sigma ?? 0.03;
+  const bins = Math.ceil(rmax / delta - 1e-9);
+  const species = [...new Set(s.species)].sort();
+  const ns = species.length;
+  const type = s.species.map((x) => species.indexOf(x));
+  const count = species.map((_, a) => type.filter((t) => t === a).length);
+  const n = s.natoms, vol = s.volume;
+  const reach = rmax + 5 * sigma;
+  const T = imageTranslations(s.cell, reach);
+  const c = s.cell, f = s.frac;
+  const inv = 1 / (sigma * Math.SQRT2);
+  const spread = Math.ceil((5 * sigma) / delta);
+  const r2max = reach * reach;
+  const out = new Float64Array(n);
+  const hist = new Float64Array(ns * bins);
+  const add = (h0: number, r: number) => {
+    if (r <= 0 || r >= reach) return;
+    const k0 = Math.floor(r / delta);
+    const lo = Math.max(0, k0 - spread), hi = Math.min(bins - 1, k0 + spread);
+    let prev = erf((lo * delta - r) * inv);
+    for (let k = lo; k <= hi; k++) {
+      const next = erf(((k + 1) * delta - r) * inv);
+      hist[h0 + k] += 0.5 * (next - prev);
+      prev = next;
+    }
+  };
+  for (let i = 0; i < n; i++) {
+    hist.fill(0);
+    for (let j = 0; j < n; j++) {
+      const h0 = type[j] * bins;
+      let u = f[3 * j] - f[3 * i], v = f[3 * j + 1] - f[3 * i + 1], w = f[3 * j + 2] - f[3 * i + 2];
+      u -= Math.round(u);
+      v -= Math.round(v);
+      w -= Math.round(w);
+      const x = u * c[0] + v * c[3] + w * c[6], y = u * c[1] + v * c[4] + w * c[7], z = u * c[2] + v * c[5] + w * c[8];
+      if (i !== j) add(h0, Math.sqrt(x * x + y * y + z * z));
+      for (let m = 0; m < T.length; m += 3) {
+        const p = x + T[m], q = y + T[m + 1], r = z + T[m + 2];
+        const d2 = p * p + q * q + r * r;
+        if (d2 < r2max) add(h0, Math.sqrt(d2));
+      }
+    }
+    let pi2 = 0;
+    for (let b = 0; b < ns; b++) {
+      const dens = count[b] / vol;
+      let norm2 = 0;
+      for (let k = 0; k < bins; k++) {
+        const rk = (k + 0.5) * delta;
+        const F = hist[b * bins + k] / (4 * Math.PI * rk * rk * dens * delta) - 1;
+        norm2 += F * F;
+      }
+      pi2 += (count[b] / n) * (delta / cbrt(dens)) * norm2;
+    }
+    out[i] = Math.sqrt(pi2);
+  }
+  return out;
 }

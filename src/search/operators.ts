@@ -18,6 +18,8 @@ import { wrap01 } from '../symmetry/operations.js';
 import { constraintViolation, imageTranslations, minDistanceViolation, niggliStructure, scaleToVolume } from './constraints.js';
 import type { Draws } from './draws.js';
 import { randomP1Structure } from './random-p1.js';
+import { cbrt, exp, hypot3 } from '../numeric/detmath.js';
+import { det3, inv3, mul3 } from '../structure/mat3.js';
 
 export const OPERATORS = ['heredity', 'random', 'lattice', 'soft', 'permutation', 'coordinate'] as const;
 export type OperatorName = (typeof OPERATORS)[number];
@@ -60,6 +62,10 @@ export interface OperatorSettings {
   permutationFraction?: number;
   /** Attempts per operator before giving up (heredity: cut positions). Default 100. */
   attempts?: number;
+  /** Heredity: re-express parent B in the cell closest to A's before splicing (matchLattice). Default true. */
+  matchLattices?: boolean;
+  /** Heredity with local orders: random slabs compared per parent, the most ordered kept. Default 4. */
+  slabCandidates?: number;
 }
 
 export interface ChildContext {
@@ -101,22 +107,101 @@ interface Piece {
   inside: boolean;
 }
 
+// Lattice matching. The Niggli cells of two parents may describe similar lattices with differently
+// chosen vectors (a ↔ b, a + b instead of a, …); splicing fractional coordinates of such cells, with
+// lattice parameters mixed term by term, shears one slab and destroys its local environments. So
+// parent B is first re-expressed in the cell M·L_B (M unimodular, entries −1, 0, 1, det +1) whose
+// metric tensor is closest to A's (after scaling B to A's volume); the atoms of B do not move.
+
+/** The 3×3 integer matrices with entries in {−1, 0, 1} and determinant +1 (row-major). */
+const UNIMODULAR: Int8Array[] = (() => {
+  const out: Int8Array[] = [];
+  const m = new Int8Array(9);
+  for (let code = 0; code < 19683; code++) {
+    let c = code;
+    for (let i = 0; i < 9; i++) {
+      m[i] = (c % 3) - 1;
+      c = Math.floor(c / 3);
+    }
+    const det = m[0] * (m[4] * m[8] - m[5] * m[7]) - m[1] * (m[3] * m[8] - m[5] * m[6]) + m[2] * (m[3] * m[7] - m[4] * m[6]);
+    if (det === 1) out.push(Int8Array.from(m));
+  }
+  return out;
+})();
+
+const metric = (c: ArrayLike<number>): number[] => {
+  const g: number[] = [];
+  for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) g.push(c[3 * i] * c[3 * j] + c[3 * i + 1] * c[3 * j + 1] + c[3 * i + 2] * c[3 * j + 2]);
+  return g;
+};
+
+/**
+ * The unimodular M (entries −1, 0, 1) for which the metric of M·L_B, scaled to A's volume, is closest
+ * to A's: mismatch = ‖G_A − G'_B‖_F / tr G_A (0 for the same lattice up to a rotation or reflection).
+ */
+export function matchLattice(cellA: ArrayLike<number>, cellB: ArrayLike<number>): { M: Int8Array; mismatch: number } {
+  const gA = metric(cellA), gB = metric(cellB);
+  const vA = Math.abs(det3(Float64Array.from(cellA))), vB = Math.abs(det3(Float64Array.from(cellB)));
+  const k = cbrt(vA / vB);
+  const k2 = k * k;
+  const tr = gA[0] + gA[4] + gA[8];
+  let best = Infinity, bestM = UNIMODULAR[0];
+  for (const M of UNIMODULAR) {
+    let err = 0;
+    for (let i = 0; i < 3 && err < best; i++)
+      for (let j = i; j < 3; j++) {
+        // (M G Mᵀ)_ij
+        let s = 0;
+        for (let p = 0; p < 3; p++) {
+          const mip = M[3 * i + p];
+          if (mip === 0) continue;
+          for (let q = 0; q < 3; q++) s += mip * gB[3 * p + q] * M[3 * j + q];
+        }
+        const d = k2 * s - gA[3 * i + j];
+        err += (i === j ? 1 : 2) * d * d;
+      }
+    if (err < best) {
+      best = err;
+      bestM = M;
+    }
+  }
+  return { M: bestM, mismatch: Math.sqrt(best) / tr };
+}
+
+/** The same structure in the cell M·L (M unimodular): x = f·L = (f·M⁻¹)·(M·L). */
+export function transformCell(s: Structure, M: ArrayLike<number>): Structure {
+  const cell = mul3(Float64Array.from(M), s.cell);
+  const Mi = inv3(Float64Array.from(M));
+  const f = new Float64Array(s.frac.length);
+  for (let i = 0; i < s.natoms; i++)
+    for (let k = 0; k < 3; k++) {
+      const x = s.frac[3 * i] * Mi[k] + s.frac[3 * i + 1] * Mi[3 + k] + s.frac[3 * i + 2] * Mi[6 + k];
+      const y = x - Math.floor(x);
+      f[3 * i + k] = y >= 1 ? 0 : y;
+    }
+  return s.with({ cell, frac: f });
+}
+
 /**
  * Cut-and-splice (physics.md 7.4): a slab of fraction s ∈ [0.25, 0.75] of A along lattice direction k
  * (after a random offset) and the rest from B, lattice parameters mixed as ω·A + (1 − ω)·B with
  * ω = s; stoichiometry repaired from the atoms nearest to the cut planes. Both parents must have the
  * same number of atoms of every species.
  */
-export function heredity(d: Draws, a: Structure, b: Structure, ctx: ChildContext, settings: OperatorSettings = {}): Structure | null {
+export function heredity(d: Draws, a: Structure, b: Structure, ctx: ChildContext, settings: OperatorSettings = {}, orders?: { a: ArrayLike<number>; b: ArrayLike<number> }): Structure | null {
   const want = countMap(a.species);
   const wantB = countMap(b.species);
   if (want.size !== wantB.size || [...want].some(([k, v]) => wantB.get(k) !== v)) return null;
   const attempts = settings.attempts ?? 100;
+  if (settings.matchLattices ?? true) b = transformCell(b, matchLattice(a.cell, b.cell).M);
   const pa = a.lattice(), pb = b.lattice();
   for (let attempt = 0; attempt < attempts; attempt++) {
     const k = d.int(3);
     const s = d.range(0.25, 0.75);
-    const oA = d.uniform(), oB = d.uniform();
+    // offsets: random, or the most ordered of a few random slabs of each parent (Lyakhov et al. 2010)
+    const tries = orders ? Math.max(1, settings.slabCandidates ?? 4) : 1;
+    const oA = bestOffset(d, a, orders?.a, k, s, true, tries);
+    const oB = bestOffset(d, b, orders?.b, k, s, false, tries);
     const w = s;
     let cell: Float64Array;
     try {
@@ -167,6 +252,30 @@ export function heredity(d: Draws, a: Structure, b: Structure, ctx: ChildContext
     if (r.structure) return r.structure;
   }
   return null;
+}
+
+/** A random offset o, or of `tries` random ones the one whose slab ((f_k − o) mod 1 < s for A, ≥ s for B) has the highest mean order. */
+function bestOffset(d: Draws, st: Structure, order: ArrayLike<number> | undefined, k: number, s: number, lower: boolean, tries: number): number {
+  let best = d.uniform();
+  if (!order || tries <= 1) return best;
+  let bestScore = -Infinity;
+  for (let t = 0; t < tries; t++) {
+    const o = t === 0 ? best : d.uniform();
+    let sum = 0, cnt = 0;
+    for (let i = 0; i < st.natoms; i++) {
+      const x = wrap01(st.frac[3 * i + k] - o);
+      if (x < s === lower) {
+        sum += order[i];
+        cnt++;
+      }
+    }
+    const score = cnt ? sum / cnt : -Infinity;
+    if (score > bestScore) {
+      bestScore = score;
+      best = o;
+    }
+  }
+  return best;
 }
 
 const byCut = (x: Piece, y: Piece) => x.toCut - y.toCut || x.parent - y.parent || x.index - y.index;
@@ -231,14 +340,24 @@ export function permutation(d: Draws, p: Structure, ctx: ChildContext, settings:
 }
 
 /** Coordinate mutation: move 25–40 % of the atoms by uniform vectors in a ball of radius 0.5–1 Å. */
-export function coordinateMutation(d: Draws, p: Structure, ctx: ChildContext, settings: OperatorSettings = {}): Structure | null {
+export function coordinateMutation(d: Draws, p: Structure, ctx: ChildContext, settings: OperatorSettings = {}, order?: ArrayLike<number>): Structure | null {
   const n = p.natoms;
+  // with local orders: atoms drawn with weights growing with their disorder (Lyakhov et al. 2010)
+  let weights: number[] | null = null;
+  if (order) {
+    let lo = Infinity, hi = -Infinity;
+    for (let i = 0; i < n; i++) {
+      lo = Math.min(lo, order[i]);
+      hi = Math.max(hi, order[i]);
+    }
+    if (hi - lo > 1e-6 * hi) weights = Array.from({ length: n }, (_, i) => 0.1 + (hi - order[i]) / (hi - lo));
+  }
   const [flo, fhi] = settings.rattleFraction ?? [0.25, 0.4];
   const rmax = settings.rattleRadius ?? 1;
   for (let attempt = 0; attempt < (settings.attempts ?? 100); attempt++) {
     const frac = d.range(flo, fhi);
     const m = Math.max(1, Math.round(frac * n));
-    const idx = d.shuffle([...Array(n).keys()]).slice(0, m);
+    const idx = weights ? weightedSample(d, weights, m) : d.shuffle([...Array(n).keys()]).slice(0, m);
     const radius = d.range(0.5 * rmax, rmax);
     const cart = p.cartesian();
     for (const i of idx) {
@@ -249,6 +368,18 @@ export function coordinateMutation(d: Draws, p: Structure, ctx: ChildContext, se
     if (r.structure) return r.structure;
   }
   return null;
+}
+
+/** m distinct indices drawn one after another with probabilities ∝ weights. */
+function weightedSample(d: Draws, weights: readonly number[], m: number): number[] {
+  const w = [...weights];
+  const out: number[] = [];
+  for (let t = 0; t < m && t < w.length; t++) {
+    const i = d.weighted(w);
+    out.push(i);
+    w[i] = 0;
+  }
+  return out;
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -264,9 +395,9 @@ export function springHessian(s: Structure, lambda = 0.5, extra = 3): Float64Arr
   const c = s.cell, f = s.frac;
   let kmax = 0;
   const bond = (i: number, j: number, x: number, y: number, z: number) => {
-    const r = Math.hypot(x, y, z);
+    const r = hypot3(x, y, z);
     if (r < 1e-8 || r > rad[i] + rad[j] + extra) return;
-    const k = Math.exp(-(r - rad[i] - rad[j]) / lambda);
+    const k = exp(-(r - rad[i] - rad[j]) / lambda);
     kmax = Math.max(kmax, k);
     const e = [x / r, y / r, z / r];
     for (let a = 0; a < 3; a++)
@@ -316,7 +447,7 @@ export function softMutation(k: Kernels, d: Draws, p: Structure, used: number, c
   while (u < nModes) {
     const mode = u++;
     let big = 0;
-    for (let i = 0; i < n; i++) big = Math.max(big, Math.hypot(vectors[3 * i * m + mode], vectors[(3 * i + 1) * m + mode], vectors[(3 * i + 2) * m + mode]));
+    for (let i = 0; i < n; i++) big = Math.max(big, hypot3(vectors[3 * i * m + mode], vectors[(3 * i + 1) * m + mode], vectors[(3 * i + 2) * m + mode]));
     if (!(big > 0)) continue;
     const sign = d.uniform() < 0.5 ? -1 : 1;
     let good: Structure | null = null;

@@ -6,6 +6,7 @@ import { cellFromParameters, Structure } from '../structure/structure.js';
 import type { MinDistances } from './composition.js';
 import { imageTranslations } from './constraints.js';
 import type { Draws } from './draws.js';
+import { cbrt, hypot3 } from '../numeric/detmath.js';
 
 /** A random cell of volume V: lattice parameters with ratios in [0.5, 2], angles in [60°, 120°]. */
 export function randomCell(d: Draws, volume: number): Float64Array {
@@ -21,7 +22,7 @@ export function randomCell(d: Draws, volume: number): Float64Array {
     const v = Math.abs(cell[0] * (cell[4] * cell[8] - cell[5] * cell[7]) - cell[1] * (cell[3] * cell[8] - cell[5] * cell[6]) + cell[2] * (cell[3] * cell[7] - cell[4] * cell[6]));
     // reject very flat cells (volume below 40 % of a·b·c): they rarely give sensible crystals
     if (v < 0.4 * a * b * c) continue;
-    const k = Math.cbrt(volume / v);
+    const k = cbrt(volume / v);
     return cell.map((x) => x * k);
   }
   throw new RangeError('randomCell: no cell found in 1000 attempts');
@@ -45,7 +46,7 @@ export function randomP1Structure(d: Draws, species: readonly string[], volume: 
         placed = true;
         // own images
         const dii = md.get(species[i], species[i]);
-        for (let m = 0; m < T.length && placed; m += 3) if (Math.hypot(T[m], T[m + 1], T[m + 2]) < dii) placed = false;
+        for (let m = 0; m < T.length && placed; m += 3) if (hypot3(T[m], T[m + 1], T[m + 2]) < dii) placed = false;
         for (let j = 0; j < i && placed; j++) {
           const lim = md.get(species[i], species[j]);
           let u = f[0] - frac[3 * j], v = f[1] - frac[3 * j + 1], w = f[2] - frac[3 * j + 2];

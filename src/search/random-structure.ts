@@ -26,6 +26,7 @@ import { cellFromParameters, ISOTOPES, Structure } from '../structure/structure.
 import type { Rng } from '../random/rng.js';
 import type { MoyoHandle } from '../symmetry/moyo.js';
 import { evaluateMap, spaceGroupWyckoff, type SpaceGroupWyckoff, type WyckoffPosition } from './wyckoff.js';
+import { cbrt, cosDeg, exp, hypot3, sinDeg } from '../numeric/detmath.js';
 
 export class RandomStructureError extends Error {
   constructor(message: string) {
@@ -510,11 +511,9 @@ function drawFaithfulAssignment(g: SpaceGroupWyckoff, solver: AssignmentSolver, 
 // ------------------------------------------------------------------------------------------------
 // Lattices.
 
-const DEG = 180 / Math.PI;
-
 /** Cell rows from parameters (a along x, b in the xy plane), exact for 90° and 120°. */
 function cellOf(a: number, b: number, c: number, al: number, be: number, ga: number): Float64Array {
-  const cs = (x: number): [number, number] => (x === 90 ? [0, 1] : x === 120 ? [-0.5, Math.sqrt(3) / 2] : [Math.cos(x / DEG), Math.sin(x / DEG)]);
+  const cs = (x: number): [number, number] => (x === 90 ? [0, 1] : x === 120 ? [-0.5, Math.sqrt(3) / 2] : [cosDeg(x), sinDeg(x)]);
   const [ca] = cs(al);
   const [cb] = cs(be);
   const [cg, sg] = cs(ga);
@@ -525,7 +524,7 @@ function cellOf(a: number, b: number, c: number, al: number, be: number, ga: num
 
 /** Conventional cell (rows, Å) of the group's crystal system with the given volume. */
 function drawConventionalCell(g: SpaceGroupWyckoff, volume: number, u: Uniforms): Float64Array {
-  const ratio = () => Math.exp((u.next() * 2 - 1) * Math.LN2); // log-uniform in [1/2, 2]
+  const ratio = () => exp((u.next() * 2 - 1) * Math.LN2); // log-uniform in [1/2, 2]
   const angle = () => 60 + 60 * u.next();
   let a = 1, b = 1, c = 1, al = 90, be = 90, ga = 90;
   switch (g.crystalSystem) {
@@ -536,7 +535,7 @@ function drawConventionalCell(g: SpaceGroupWyckoff, volume: number, u: Uniforms)
         al = angle();
         be = angle();
         ga = angle();
-        const [ca, cb, cg] = [al, be, ga].map((x) => Math.cos(x / DEG));
+        const [ca, cb, cg] = [al, be, ga].map((x) => cosDeg(x));
         // Volume factor √(1 − cos²α − cos²β − cos²γ + 2 cosα cosβ cosγ): keep cells far from flat.
         if (1 - ca * ca - cb * cb - cg * cg + 2 * ca * cb * cg > 0.25) break;
       }
@@ -562,7 +561,7 @@ function drawConventionalCell(g: SpaceGroupWyckoff, volume: number, u: Uniforms)
       break;
   }
   const cell = cellOf(a, b, c, al, be, ga);
-  const s = Math.cbrt(volume / Math.abs(det3(cell)));
+  const s = cbrt(volume / Math.abs(det3(cell)));
   for (let i = 0; i < 9; i++) cell[i] *= s;
   return cell;
 }
@@ -577,7 +576,7 @@ function planeSpacings(cell: Float64Array): Float64Array {
     const x = cell[3 * i + 1] * cell[3 * j + 2] - cell[3 * i + 2] * cell[3 * j + 1];
     const y = cell[3 * i + 2] * cell[3 * j] - cell[3 * i] * cell[3 * j + 2];
     const z = cell[3 * i] * cell[3 * j + 1] - cell[3 * i + 1] * cell[3 * j];
-    return Math.hypot(x, y, z);
+    return hypot3(x, y, z);
   };
   return Float64Array.of(vol / crossLen(1, 2), vol / crossLen(2, 0), vol / crossLen(0, 1));
 }

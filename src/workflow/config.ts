@@ -33,6 +33,8 @@ export interface RunConfig {
     population: number;
     /** Enthalpy window above the best structure kept as candidates (eV/atom). */
     window: number;
+    /** Volume per atom of the first random structures (Å³); default: estimated by the search. */
+    volumePerAtom: number | null;
   };
   reference: ReferenceSpec;
   mlip: {
@@ -131,12 +133,13 @@ export function parseRunConfig(raw: unknown, where = 'config'): RunConfig {
   const seed = number(raw.seed, `${where}: seed`, DEFAULTS.seed, (s) => Number.isSafeInteger(s) && s >= 0, 'a non-negative integer');
 
   const e = section(raw, 'explore', where);
-  known(e, ['potential', 'generations', 'population', 'window'], `${where}: explore`);
+  known(e, ['potential', 'generations', 'population', 'window', 'volumePerAtom'], `${where}: explore`);
   const explore = {
     potential: string(e.potential, `${where}: explore.potential`),
     generations: number(e.generations, `${where}: explore.generations`, DEFAULTS.explore.generations, posInt, 'a positive integer'),
     population: number(e.population, `${where}: explore.population`, DEFAULTS.explore.population, (n) => posInt(n) && n >= 2, 'an integer >= 2'),
     window: number(e.window, `${where}: explore.window`, DEFAULTS.explore.window, positive, 'a positive energy in eV/atom'),
+    volumePerAtom: e.volumePerAtom === undefined ? null : number(e.volumePerAtom, `${where}: explore.volumePerAtom`, undefined, positive, 'a volume in Å³ per atom'),
   };
 
   const r = section(raw, 'reference', where);

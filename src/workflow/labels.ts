@@ -44,18 +44,27 @@ export class LabelStore {
       storage.truncate(LABEL_FILE, new TextEncoder().encode(frames).length);
       text = frames;
     }
-    for (const [i, f] of readExtxyz(text, `${storage.location}/${LABEL_FILE}`).entries()) {
+    this.take(text);
+  }
+
+  /** Add the frames of `text` (as written to the label file) under their stored keys. */
+  private take(text: string): LabelledConfig[] {
+    const out: LabelledConfig[] = [];
+    for (const f of readExtxyz(text, `${this.storage.location}/${LABEL_FILE}`)) {
       const key = String(f.info.get('key'));
-      this.byKey.set(key, {
+      const c: LabelledConfig & { stage: string } = {
         structure: f.structure,
         energy: f.energy!,
         energyKey: 'energy',
         forces: f.forces ?? undefined,
         stress: f.stress ?? undefined,
-        source: `${LABEL_FILE}#${i + 1}`,
+        source: `${LABEL_FILE}#${this.byKey.size + 1}`,
         stage: String(f.info.get('stage')),
-      });
+      };
+      this.byKey.set(key, c);
+      out.push(c);
     }
+    return out;
   }
 
   get size(): number {
@@ -78,8 +87,9 @@ export class LabelStore {
     return this.byKey.has(configurationKey(s));
   }
 
-  /** Labels of `structures` (input order), computing the missing ones with `reference` in batches. */
-  async label(structures: readonly Structure[], reference: Calculator, stage: string, batch = 8): Promise<LabelledConfig[]> {
+  /** Labels of `structures` (input order), computing the missing ones with `reference` in batches
+   *  (`onBatch` after each, with the count of missing ones done so far). */
+  async label(structures: readonly Structure[], reference: Calculator, stage: string, batch = 8, onBatch?: (done: number, total: number) => void): Promise<LabelledConfig[]> {
     const missing: Structure[] = [];
     const seen = new Set<string>();
     for (const s of structures) {
@@ -101,13 +111,10 @@ export class LabelStore {
       })));
       this.storage.append(LABEL_FILE, text);
       this.newCalls += chunk.length;
-      chunk.forEach((s, j) => {
-        const n = this.byKey.size + 1;
-        this.byKey.set(configurationKey(s), {
-          structure: s, energy: results[j].energy, energyKey: 'energy', forces: results[j].forces, stress: results[j].stress,
-          source: `${LABEL_FILE}#${n}`, stage,
-        });
-      });
+      // kept as read back from the file (positions round-trip through Cartesian text), so a resumed
+      // run trains on bit-identical data
+      this.take(text);
+      onBatch?.(Math.min(i + batch, missing.length), missing.length);
     }
     return structures.map((s) => this.byKey.get(configurationKey(s))!);
   }

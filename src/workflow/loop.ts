@@ -7,7 +7,7 @@
 // Node adapter drives `anharm sscha`'s run folders, which resume on their own). Every stage records
 // its outcome in `loop.jsonl`; a resumed run replays finished stages from it and from the label store,
 // so the reference engine is never asked twice for the same configuration.
-import type { Calculator } from '../calculators/calculator.js';
+import type { CalcOptions, CalcResult, Calculator } from '../calculators/calculator.js';
 import { writeCif } from '../io/cif.js';
 import { writePoscar } from '../io/poscar.js';
 import type { LabelledConfig } from '../mlip/dataset.js';
@@ -16,7 +16,7 @@ import { MtpModel } from '../mlip/model.js';
 import { selectCandidates, collectRows } from '../mlip/active-set.js';
 import { evaluateErrors, trainModel, type FitErrors } from '../mlip/train.js';
 import { relax } from '../relax/relax.js';
-import { runSearch, type SearchResult } from '../search/search.js';
+import { bestEnthalpySvg, runSearch, SearchError, type SearchResult } from '../search/search.js';
 import { symmetricGenerator } from '../search/symmetric-generator.js';
 import type { SschaStorage } from '../sscha/persistence.js';
 import type { Structure } from '../structure/structure.js';
@@ -24,7 +24,7 @@ import { Structure as StructureClass } from '../structure/structure.js';
 import type { Kernels } from '../wasm/kernels.js';
 import type { RunConfig } from './config.js';
 import { LabelStore } from './labels.js';
-import { ActiveLearningCalculator } from './active-calculator.js';
+import { ActiveLearningCalculator, type ModelLedger } from './active-calculator.js';
 import { reportHtml, type LoopReport, type PhaseResult } from './report.js';
 import { rankAtPressure, transitions } from './ranking.js';
 import { analyzeSymmetry } from '../symmetry/analyze.js';
@@ -160,13 +160,77 @@ const structureFrom = (j: { cell: number[]; species: string[]; frac: number[]; m
 /** Derived seeds of the stages (so each stage's random stream is independent of the others). */
 const stageSeed = (seed: number, stage: number) => seed * 1000 + stage;
 
+/**
+ * The run stopped because an engine died (the reference, or the SSCHA's engine): everything computed
+ * so far is in the run folder, and running the same command again resumes it.
+ */
+export class EngineFailure extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EngineFailure';
+  }
+}
+
+/**
+ * An engine (the reference, or the explorer outside the search) remembering its first failure.
+ * Relaxations and SSCHA runs treat a failing engine call as a failed structure or a failed SSCHA, so
+ * the loop asks this after each stage: a dead engine stops the run instead of being journalled as an
+ * outcome (which a resumed run with a live engine would not reproduce).
+ */
+class GuardedEngine implements Calculator {
+  readonly name: string;
+  failure: EngineFailure | null = null;
+  constructor(
+    private readonly inner: Calculator,
+    private readonly role: string,
+  ) {
+    this.name = inner.name;
+  }
+  async compute(structures: readonly Structure[], options?: CalcOptions): Promise<CalcResult[]> {
+    if (this.failure) throw this.failure;
+    try {
+      return await this.inner.compute(structures, options);
+    } catch (e) {
+      this.failure = new EngineFailure(`the ${this.role} (${this.inner.name}) failed: ${(e as Error).message.split('\n')[0]}`);
+      throw this.failure;
+    }
+  }
+  /** Throw the failure, if there was one. */
+  check(): void {
+    if (this.failure) throw this.failure;
+  }
+}
+
+/** The newest retrained model, as journalled (`model-latest`). */
+interface LatestModel {
+  name: string;
+  seq: number;
+  /** Ledger key of the batch it was trained for. */
+  batch: string;
+  labelled: number;
+  errors: FitErrors;
+  /** Label stage (sscha-R) it belongs to. */
+  stage: string;
+}
+
+/** A relaxation at the start of a round, as journalled. */
+interface RelaxRecord {
+  structure: ReturnType<typeof structureJson>;
+  /** Static enthalpy per atom (eV/atom), null when the relaxation failed. */
+  hStatic: number | null;
+}
+
 /** Run (or resume) the loop. */
 export async function runLoop(config: RunConfig, env: LoopEnvironment): Promise<LoopResult> {
   const k = env.kernels;
   const journal = new Journal(env.storage);
   const labels = new LabelStore(env.storage);
+  const reference = new GuardedEngine(env.reference, 'reference engine');
+  // the search keeps its own record of failed relaxations; after it, the explorer must not fail
+  const explorer = new GuardedEngine(env.explorer, 'exploration potential');
   const say = (stage: string, message: string, extra: Record<string, unknown> = {}) => env.onEvent?.({ stage, message, ...extra });
   const species = [...new Set(config.formula.match(/[A-Z][a-z]?/g) ?? [])].sort();
+  const labelProgress = (what: string) => (done: number, total: number) => say('label', `${what}: ${done}/${total} labelled`, { done, total });
 
   // ---- A. exploration with the relaxing potential
   let candidates = journal.get<{ phase: string; structure: ReturnType<typeof structureJson>; above: number }[]>('candidates')?.map((c) => ({ ...c, structure: structureFrom(c.structure) }));
@@ -174,7 +238,9 @@ export async function runLoop(config: RunConfig, env: LoopEnvironment): Promise<
   if (!candidates) {
     say('explore', `searching ${config.formula} at ${config.pressures.join(', ')} GPa with ${env.explorer.name}`);
     const fu = config.formulaUnits;
-    const result: SearchResult = await runSearch(
+    let result: SearchResult | null = null;
+    try {
+      result = await runSearch(
       {
         formula: config.formula,
         pressures: config.pressures,
@@ -183,6 +249,7 @@ export async function runLoop(config: RunConfig, env: LoopEnvironment): Promise<
         populationSize: config.explore.population,
         maxGenerations: config.explore.generations,
         stallGenerations: Math.max(3, Math.ceil(config.explore.generations / 2)),
+        ...(config.explore.volumePerAtom ? { volumePerAtom: config.explore.volumePerAtom } : {}),
       },
       {
         kernels: k,
@@ -194,30 +261,35 @@ export async function runLoop(config: RunConfig, env: LoopEnvironment): Promise<
         onGeneration: (g) => say('explore', `${g.pressure} GPa generation ${g.generation}: best ${g.best ? `${g.best.enthalpyPerAtom.toFixed(4)} eV/atom ${g.best.spaceGroup?.symbol ?? ''}` : '–'}`, { pressure: g.pressure, generation: g.generation }),
       },
     );
-    candidates = pickCandidates(result, config, env.include);
-    const { bestEnthalpySvg } = await import('../search/search.js');
-    searchFigure = bestEnthalpySvg(result);
-    journal.put('search-figure', searchFigure);
+    } catch (e) {
+      // a search that cannot start with this explorer (e.g. an MLIP outside its domain on random
+      // structures) leaves the user's included phases: say so and go on with them
+      if (!(e instanceof SearchError) || Object.keys(env.include).length === 0) throw e;
+      say('explore', `search failed: ${e.message.split('\n')[0]}; going on with the included phases`);
+    }
+    candidates = pickCandidates(result ?? { formula: config.formula, pressures: [], resumedRelaxations: 0 }, config, env.include);
+    if (result) {
+      searchFigure = bestEnthalpySvg(result);
+      journal.put('search-figure', searchFigure);
+    }
     journal.put('candidates', candidates.map((c) => ({ ...c, structure: structureJson(c.structure) })));
   }
   say('explore', `candidate phases: ${candidates.map((c) => `${c.phase} (+${(1000 * c.above).toFixed(1)} meV/atom)`).join(', ')}`);
 
-  // ---- B. first MLIP: a diverse labelled subset, rattled copies, training
-  let model: MtpModel;
-  const modelKey = (r: number) => `model-${r}`;
-  // models live in models/NAME.json; the journal records which one each step produced
-  const saveModel = (key: string, name: string, m: MtpModel) => {
-    env.storage.write(`models/${name}.json`, JSON.stringify(m.toJSON()));
-    journal.put(key, name);
+  // ---- B. first MLIP: the candidates' harmonic ensembles labelled, training
+  // models live in models/NAME.json; the journal says which one each step produced
+  const models = new Map<string, MtpModel>();
+  const modelNamed = (name: string): MtpModel | undefined => {
+    const cached = models.get(name);
+    if (cached) return cached;
+    const b = env.storage.read(`models/${name}.json`);
+    if (!b) return undefined;
+    const m = MtpModel.fromJSON(k, JSON.parse(new TextDecoder().decode(b)), `${env.storage.location}/models/${name}.json`);
+    models.set(name, m);
+    return m;
   };
-  const loadModel = (key: string): MtpModel | undefined => {
-    const name = journal.get<string>(key);
-    const b = name ? env.storage.read(`models/${name}.json`) : null;
-    return b ? MtpModel.fromJSON(k, JSON.parse(new TextDecoder().decode(b)), `${env.storage.location}/models/${name}.json`) : undefined;
-  };
-  const saved = loadModel(modelKey(0));
-  if (saved) model = saved;
-  else {
+  let model: MtpModel | undefined = journal.get<string>('model-0') ? modelNamed('model-0') : undefined;
+  if (!model) {
     // each phase relaxed at each pressure by the explorer, then a harmonic ensemble of it in the SSCHA
     // supercell, all labelled by the reference
     const pool: Structure[] = [];
@@ -226,96 +298,143 @@ export async function runLoop(config: RunConfig, env: LoopEnvironment): Promise<
         const key = `explore-relax-${c.phase}@${p}`;
         let s = journal.get<ReturnType<typeof structureJson>>(key);
         if (!s) {
-          const r = await relax(env.explorer, c.structure, { pressure: p, keepSymmetry: true, symprec: 0.01, maxSteps: 400 });
-          s = structureJson(r.status === 'failed' ? c.structure : r.structure);
+          say('relax', `${c.phase}@${p}: relaxing with ${env.explorer.name}`);
+          let r = null;
+          try {
+            r = await relax(explorer, c.structure, { pressure: p, keepSymmetry: true, symprec: 0.01, maxSteps: 400 });
+          } catch (e) {
+            explorer.check();
+            say('relax', `${c.phase}@${p}: relaxation failed (${(e as Error).message.split('\n')[0]}); using the structure as found`);
+          }
+          explorer.check();
+          s = structureJson(r && r.status !== 'failed' ? r.structure : c.structure);
           journal.put(key, s);
         }
         const relaxedS = structureFrom(s);
         pool.push(relaxedS);
-        pool.push(...(await harmonicEnsemble(k, env.explorer, relaxedS, config.sscha.supercell, config.temperature, config.mlip.ensemble, stageSeed(config.seed, 3))));
+        pool.push(...(await harmonicEnsemble(k, explorer, relaxedS, config.sscha.supercell, config.temperature, config.mlip.ensemble, stageSeed(config.seed, 3))));
       }
     }
-    say('label', `labelling ${pool.length} structures with ${env.reference.name}`);
-    await labels.label(pool, env.reference, 'explore');
+    say('label', `labelling ${pool.length} structures with ${reference.name}`);
+    await labels.label(pool, reference, 'explore', 8, labelProgress('first training set'));
     const data = [...env.initialData, ...labels.all()];
     const basis = env.initialModel
       ? MtpModel.fromJSON(k, env.initialModel, 'mlip.model').basis
       : MtpBasis.create(k, { species, level: config.mlip.level, rcut: config.mlip.rcut, rmin: config.mlip.rmin });
     say('train', `training on ${data.length} configurations (${basis.nParams} parameters)`);
     model = trainModel(k, basis, data, [], { seed: config.seed }).model;
-    saveModel(modelKey(0), 'model-0', model);
+    // the file before the journal entry: a kill in between retrains the same model
+    env.storage.write('models/model-0.json', JSON.stringify(model.toJSON()));
+    models.set('model-0', model);
+    journal.put('model-0', 'model-0');
   }
 
-  // ---- C. SSCHA rounds; the MLIP learns on every population (ActiveLearningCalculator)
+  // ---- C. SSCHA rounds; the MLIP learns on every population (ActiveLearningCalculator), and every
+  // batch it evaluates is journalled with its model, so a resumed run replays it exactly
+  // (a run folder of an earlier version journalled a bare name here: ignored, its batches are graded anew)
+  const latest = () => {
+    const m = journal.get<LatestModel | string>('model-latest');
+    return typeof m === 'object' && m !== null ? m : undefined;
+  };
+  const ledger: ModelLedger = {
+    recall: (batch) => {
+      const name = journal.get<string>(`batch:${batch}`) ?? (latest()?.batch === batch ? latest()!.name : undefined);
+      return name ? modelNamed(name) : undefined;
+    },
+    evaluated: (batch) => journal.put(`batch:${batch}`, latest()?.name ?? 'model-0'),
+    retrained: (m, n, errors, batch) => {
+      const seq = (latest()?.seq ?? 0) + 1;
+      const name = `model-${seq}`;
+      env.storage.write(`models/${name}.json`, JSON.stringify(m.toJSON()));
+      models.set(name, m);
+      journal.put('model-latest', { name, seq, batch, labelled: n, errors, stage: al.stage } satisfies LatestModel);
+      say('learn', `${al.stage}: labelled ${n} extrapolative configuration(s) (MLIP error on them ${errors.energyRmse.toFixed(2)} meV/atom, ${errors.forceRmse.toFixed(3)} eV/Å); retrained on ${env.initialData.length + labels.size}`);
+    },
+  };
+  const newest = latest();
+  const al = new ActiveLearningCalculator(k, (newest && modelNamed(newest.name)) || model, reference, labels, {
+    gradeSelect: config.mlip.gradeSelect, maxLabels: config.mlip.maxLabels, stage: 'sscha-0', baseData: env.initialData, seed: config.seed, ledger,
+    onBatch: (n, replayed) => {
+      // SSCHA populations (the force-constant and relaxation batches are smaller)
+      const m = /^sscha-(\d+)-(.*)$/.exec(al.context);
+      if (m && n >= config.sscha.configs) say('sscha', `${m[2]} round ${m[1]}: ${replayed ? 'replaying' : 'grading and evaluating'} a population of ${n} configurations`);
+    },
+  });
   const results = new Map<string, SschaOutcome>();
   const relaxed = new Map<string, Structure>();
+  const hStatic = new Map<string, number | null>();
   let previousGaps: Map<string, number> | null = null;
   let converged = false;
   let round = 0;
   let lastErrors: FitErrors | null = null;
   let lastLabelled = 0;
-  model = loadModel('model-latest') ?? model;
   for (; round < config.sscha.maxRounds; round++) {
-    const al = new ActiveLearningCalculator(k, model, env.reference, labels, {
-      gradeSelect: config.mlip.gradeSelect, maxLabels: config.mlip.maxLabels, stage: `sscha-${round}`, baseData: env.initialData, seed: config.seed,
-      recall: (batch) => loadModel(`model-batch-${batch}`),
-      onModel: (m, n, err, batch) => {
-        const name = `model-${round}-${batch}`;
-        saveModel(`model-batch-${batch}`, name, m);
-        journal.put('model-latest', name);
-        say('learn', `round ${round}: labelled ${n} extrapolative configuration(s) (MLIP error on them ${err.energyRmse.toFixed(2)} meV/atom, ${err.forceRmse.toFixed(3)} eV/Å); retrained on ${env.initialData.length + labels.size}`);
-      },
-    });
-    const roundLabelsBefore = labels.size;
+    al.stage = `sscha-${round}`;
     for (const c of candidates) {
       for (const p of config.pressures) {
         const id = `${c.phase}@${p}`;
         // static relaxation at P with the MLIP, keeping the phase's symmetry
         const rkey = `relax-${round}-${id}`;
-        let s = journal.get<ReturnType<typeof structureJson>>(rkey);
-        if (!s) {
+        let rec = journal.get<RelaxRecord | ReturnType<typeof structureJson>>(rkey);
+        // an earlier version journalled the structure alone, and the enthalpy under its own key
+        if (rec && 'cell' in rec) rec = { structure: rec, hStatic: journal.get<number | null>(`hstatic-${round}-${id}`) ?? null };
+        if (!rec) {
           const start = journal.get<ReturnType<typeof structureJson>>(`explore-relax-${id}`);
           const from = start ? structureFrom(start) : c.structure;
+          say('relax', `${id} round ${round}: relaxing with the MLIP`);
+          al.context = rkey;
           let r;
           try {
             r = await relax(al, from, { pressure: p, keepSymmetry: true, symprec: 0.01, maxSteps: 400 });
           } catch (e) {
+            reference.check();
             r = null;
             say('relax', `${id}: MLIP relaxation failed (${(e as Error).message.split('\n')[0]}); using the explorer's structure`);
           }
+          reference.check();
           const ok = r && r.status !== 'failed';
-          s = structureJson(ok ? r!.structure : from);
-          journal.put(rkey, s);
-          journal.put(`hstatic-${round}-${id}`, ok ? r!.enthalpy / r!.structure.natoms : null);
+          rec = { structure: structureJson(ok ? r!.structure : from), hStatic: ok ? r!.enthalpy / r!.structure.natoms : null };
+          journal.put(rkey, rec);
         }
-        relaxed.set(id, structureFrom(s));
+        relaxed.set(id, structureFrom(rec.structure));
+        hStatic.set(id, rec.hStatic);
+        al.context = `sscha-${round}-${id}`;
         const job: SschaJob = {
-          phase: c.phase, pressure: p, round, structure: structureFrom(s), model: al.model.toJSON(), calculator: al,
+          phase: c.phase, pressure: p, round, structure: structureFrom(rec.structure), model: al.model.toJSON(), calculator: al,
           folder: `sscha/${c.phase.replace(/[^A-Za-z0-9_-]/g, '_')}@${p}/round-${round}`, seed: stageSeed(config.seed, 10 + round),
         };
         say('sscha', `${id} round ${round}`);
-        // asked again after a restart: the SSCHA run folder resumes on its own, so finished runs cost nothing
+        // asked again after a restart: the SSCHA run folder resumes on its own, so finished runs cost little
         let out: SschaOutcome;
         try {
           out = await env.sscha(job);
         } catch (e) {
+          reference.check();
+          if (e instanceof EngineFailure) throw e;
           say('sscha', `${id} round ${round} failed: ${(e as Error).message.split('\n')[0]}`);
           results.delete(id);
           continue;
         }
+        reference.check();
         results.set(id, out);
         say('sscha', `${id}: G = ${out.g.toFixed(5)} ± ${out.gError.toExponential(1)} eV/atom, lowest Hessian ${out.lowestHessian?.toFixed(1) ?? '–'} cm⁻¹`, { phase: c.phase, pressure: p, g: out.g, gError: out.gError });
       }
     }
-    model = al.model;
-    const newLabels = labels.size - roundLabelsBefore;
-    if (al.lastErrors) {
-      lastErrors = al.lastErrors;
-      lastLabelled = newLabels;
+    // what the round labelled, and the MLIP's errors before its last retraining (journalled the first
+    // time the round ends: "model-latest" only describes this round until the next one retrains)
+    const newLabels = labels.countByStage()[al.stage] ?? 0;
+    let summary = journal.get<{ labels: number; errors: FitErrors | null }>(`round-${round}`);
+    if (!summary) {
+      const m = latest();
+      summary = { labels: newLabels, errors: m && m.stage === al.stage ? m.errors : null };
+      journal.put(`round-${round}`, summary);
+    }
+    if (summary.errors) {
+      lastErrors = summary.errors;
+      lastLabelled = summary.labels;
     }
     const gaps = phaseGaps(results, config.pressures);
     const settled = previousGaps !== null && gapsSettled(previousGaps, gaps, gapErrors(results, config.pressures));
-    journal.put(`round-${round}`, { labels: newLabels, settled });
     const complete = results.size === candidates.length * config.pressures.length;
     if (!complete) say('sscha', `round ${round}: ${candidates.length * config.pressures.length - results.size} SSCHA run(s) failed`);
     if (newLabels === 0 && complete) {
@@ -324,12 +443,14 @@ export async function runLoop(config: RunConfig, env: LoopEnvironment): Promise<
       break;
     }
     if (complete && settled && lastErrors && lastErrors.forceRmse < 0.1 && lastErrors.energyRmse < 3) {
+      say('learn', `round ${round}: free-energy gaps settled and MLIP errors below 3 meV/atom, 0.1 eV/Å`);
       converged = true;
       break;
     }
     previousGaps = gaps;
   }
   const rounds = Math.min(round + 1, config.sscha.maxRounds);
+  model = al.model;
 
   // ---- D. spot check of the model error (physics.md 8): the reference on configurations of each final
   // ensemble; ⟨V_ref − V_MLIP⟩ over the ensemble is the first-order correction of F (and G) for the
@@ -340,7 +461,7 @@ export async function runLoop(config: RunConfig, env: LoopEnvironment): Promise<
     for (const [id, out] of results) {
       const pick = out.configurations.slice(0, config.sscha.spotCheck);
       if (pick.length < 2) continue;
-      const ref = await labels.label(pick, env.reference, 'spot-check');
+      const ref = await labels.label(pick, reference, 'spot-check', 8, labelProgress(`spot check of ${id}`));
       const mine = await final.compute(pick);
       const d = pick.map((s, i) => (ref[i].energy - mine[i].energy) / s.natoms);
       const mean = d.reduce((a, x) => a + x, 0) / d.length;
@@ -358,7 +479,7 @@ export async function runLoop(config: RunConfig, env: LoopEnvironment): Promise<
     phases.push({
       phase, pressure: Number(p), g: out.g + (c?.delta ?? 0), gError: out.gError, modelError: c ? c.error : lastErrors ? lastErrors.energyRmse / 1000 : 0,
       f: out.f + (c?.delta ?? 0), fError: out.fError,
-      hStatic: journal.get<number>(`hstatic-${rounds - 1}-${id}`) ?? journal.get<number>(`hstatic-0-${id}`),
+      hStatic: hStatic.get(id) ?? journal.get<RelaxRecord>(`relax-0-${id}`)?.hStatic ?? undefined,
       spaceGroup: out.spaceGroup, volume: out.volumePerAtom, lowestHessian: out.lowestHessian, dispersionSvg: out.dispersionSvg, converged: out.converged,
     });
   }

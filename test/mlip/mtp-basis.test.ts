@@ -186,6 +186,78 @@ describe('MTP basis enumeration', () => {
   });
 });
 
+describe('MTP two-body functions (pairRadial)', () => {
+  const rc = 4.0, rmin = 0.5;
+  /** Q_μ(r) = T_μ(s)(R_cut − r)², from the definition (physics.md 6.2). */
+  const Q = (mu: number, d: number) => {
+    const s = (2 * d - rmin - rc) / (rc - rmin);
+    const T = [1, s];
+    for (let q = 2; q <= mu; q++) T.push(2 * s * T[q - 1] - T[q - 2]);
+    return d < rc ? T[mu] * (rc - d) ** 2 : 0;
+  };
+
+  it('adds Σ_j Q_μ(r_ij) per neighbour channel for every μ < pairRadial that the level rule leaves out', () => {
+    const spec = { species: ['H', 'S'], level: 10, radialSize: 12, rcut: rc, rmin };
+    const old = MtpBasis.create(k, { ...spec, pairRadial: 0 });
+    const b = MtpBasis.create(k, spec); // pairRadial defaults to radialSize
+    expect(b.spec.pairRadial).toBe(12);
+    // level 10, Δ = 2: channel 0 has M_{μ,0} for μ ≤ 2, channel S for μ ≤ 1 (2 + 4μ + 2 ≤ 10)
+    expect(b.nBasis).toBe(old.nBasis + (12 - 3) + (12 - 2));
+    expect(b.dag.outputNames.slice(0, old.nBasis)).toEqual(old.dag.outputNames); // the many-body part is unchanged
+    for (let mu = 0; mu < 12; mu++) for (const ch of ['*', '1']) expect(b.dag.outputNames).toContain(`M${mu},0[${ch}]`);
+    // values on an isolated cluster: an H centre with H and S neighbours (some beyond R_cut)
+    const r = mulberry32(5);
+    const pos = [15, 15, 15];
+    const species = ['H'];
+    const dist: number[] = [];
+    for (let j = 0; j < 14; j++) {
+      let v = [r() - 0.5, r() - 0.5, r() - 0.5];
+      const nv = Math.hypot(...v);
+      const d = 0.9 + 3.6 * r();
+      v = v.map((x) => (d * x) / nv);
+      if (pos.some((_, q) => q % 3 === 0 && Math.hypot(15 + v[0] - pos[q], 15 + v[1] - pos[q + 1], 15 + v[2] - pos[q + 2]) < 0.6)) { j--; continue; }
+      pos.push(15 + v[0], 15 + v[1], 15 + v[2]);
+      species.push(j % 3 === 0 ? 'S' : 'H');
+      dist.push(d);
+    }
+    expect(dist.some((d) => d > rc)).toBe(true);
+    const s = new Structure({ cell: [30, 0, 0, 0, 30, 0, 0, 0, 30], species, cartesian: pos });
+    const row = b.design(s, { atoms: true }).atoms!; // atom 0's row first
+    for (let mu = 0; mu < 12; mu++) {
+      let all = 0, sulfur = 0;
+      dist.forEach((d, j) => {
+        all += Q(mu, d);
+        if (species[j + 1] === 'S') sulfur += Q(mu, d);
+      });
+      const got = (name: string) => row[b.column(0, b.dag.outputNames.indexOf(name))];
+      expect(Math.abs(got(`M${mu},0[*]`) - all)).toBeLessThan(1e-12 * (1 + Math.abs(all)));
+      expect(Math.abs(got(`M${mu},0[1]`) - sulfur)).toBeLessThan(1e-12 * (1 + Math.abs(sulfur)));
+    }
+    old.dispose();
+    b.dispose();
+  });
+
+  it('JSON: pairRadial is stored; a basis file without it (older files) loads unchanged, without the extras', () => {
+    const spec = { species: ['H', 'S'], level: 12, rcut: rc, rmin };
+    const b = MtpBasis.create(k, spec);
+    const json = JSON.parse(JSON.stringify(b.toJSON()));
+    expect(json.pairRadial).toBe(8);
+    const again = MtpBasis.fromJSON(k, json, { verify: true });
+    expect(again.nBasis).toBe(b.nBasis);
+    const old = MtpBasis.create(k, { ...spec, pairRadial: 0 });
+    const legacy = JSON.parse(JSON.stringify(old.toJSON()));
+    delete legacy.pairRadial;
+    const loaded = MtpBasis.fromJSON(k, legacy, { verify: true }); // re-enumerates with pairRadial 0
+    expect(loaded.spec.pairRadial).toBe(0);
+    expect(loaded.nBasis).toBe(old.nBasis);
+    expect(loaded.nBasis).toBeLessThan(b.nBasis);
+    // a file claiming the extras with the DAG of the old basis is caught by verification
+    expect(() => MtpBasis.fromJSON(k, { ...legacy, pairRadial: 8 }, { verify: true })).toThrow(/differs from the enumeration/);
+    expect(() => MtpBasis.create(k, { ...spec, radialSize: 6, pairRadial: 7 })).toThrow(/pairRadial must be an integer in \[0, radialSize = 6\]/);
+    for (const x of [b, again, old, loaded]) x.dispose();
+  });
+});
+
 describe('MTP domain and errors', () => {
   let basis: MtpBasis;
   beforeAll(() => {

@@ -70,6 +70,14 @@ describe('MTP derivatives', () => {
     check(basis, s, balancedTheta(basis, s, 8));
   });
 
+  it('two-body functions up to μ = 11 (radialSize 12), level 10, two species', () => {
+    const basis = MtpBasis.create(k, { species: ['H', 'S'], level: 10, rcut: 4.0, rmin: 0.5, radialSize: 12 });
+    bases.push(basis);
+    expect(basis.dag.nMu).toBe(12);
+    const s = h3sCell(14);
+    check(basis, s, balancedTheta(basis, s, 10));
+  });
+
   it('diamond Si, one species, level 16', () => {
     const basis = MtpBasis.create(k, { species: ['Si'], level: 16, rcut: 5.0, rmin: 1.5 });
     bases.push(basis);

@@ -23,29 +23,7 @@ const MARKER = '// display-only';
  * listed in the determinism report to the lead. Each entry is (file, exact text on the offending line);
  * delete an entry once its line uses src/numeric/detmath.ts.
  */
-const PENDING: [string, string][] = [
-  ['search/constraints.ts', 'Math.hypot(c[3 * i + 1] * c[3 * j + 2]'],
-  ['search/constraints.ts', 'const d = Math.hypot(T[m], T[m + 1], T[m + 2]);'],
-  ['search/constraints.ts', 'const k = Math.cbrt(volume / s.volume);'],
-  ['search/fingerprint.ts', 'Math.exp('],
-  ['search/fingerprint.ts', 'if (i !== j) add(h, Math.hypot(x, y, z));'],
-  ['search/operators.ts', 'const r = Math.hypot(x, y, z);'],
-  ['search/operators.ts', 'const k = Math.exp(-(r - rad[i] - rad[j]) / lambda);'],
-  ['search/operators.ts', 'big = Math.max(big, Math.hypot(vectors[3 * i * m + mode]'],
-  ['search/random-p1.ts', 'const k = Math.cbrt(volume / v);'],
-  ['search/random-p1.ts', 'if (Math.hypot(T[m], T[m + 1], T[m + 2]) < dii) placed = false;'],
-  ['search/random-structure.ts', '[Math.cos(x / DEG), Math.sin(x / DEG)]'],
-  ['search/random-structure.ts', 'const ratio = () => Math.exp((u.next() * 2 - 1) * Math.LN2);'],
-  ['search/random-structure.ts', 'const [ca, cb, cg] = [al, be, ga].map((x) => Math.cos(x / DEG));'],
-  ['search/random-structure.ts', 'const s = Math.cbrt(volume / Math.abs(det3(cell)));'],
-  ['search/random-structure.ts', 'return Math.hypot(x, y, z);'],
-  ['search/search.ts', 'md.get(el, el) ** 3'],
-  ['search/search.ts', 'covalentRadius(s) ** 3'],
-  ['mlip/active-set.ts', 'const len = Math.hypot(...v);'],
-  ['mlip/dataset.ts', 'const l = Math.log(w0);'],
-  ['mlip/dataset.ts', 'w0 * Math.exp((l * (h - hMin)) / (hMin - hMean))'],
-  ['mlip/train.ts', '10 ** (i - 14)'],
-];
+const PENDING: [string, string][] = [];
 
 const APPROXIMATED = 'exp|expm1|log|log1p|log2|log10|pow|sin|cos|tan|asin|acos|atan|atan2|sinh|cosh|tanh|asinh|acosh|atanh|cbrt|hypot|random';
 const RULES: [RegExp, string][] = [

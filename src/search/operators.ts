@@ -186,7 +186,9 @@ export function transformCell(s: Structure, M: ArrayLike<number>): Structure {
  * Cut-and-splice (physics.md 7.4): a slab of fraction s ∈ [0.25, 0.75] of A along lattice direction k
  * (after a random offset) and the rest from B, lattice parameters mixed as ω·A + (1 − ω)·B with
  * ω = s; stoichiometry repaired from the atoms nearest to the cut planes. Both parents must have the
- * same number of atoms of every species.
+ * same number of atoms of every species. B is first re-expressed in the cell closest to A's
+ * (matchLattice); with `orders` (local orders of A's and B's atoms) each parent's offset is the most
+ * ordered of `slabCandidates` random ones (Lyakhov et al. 2010).
  */
 export function heredity(d: Draws, a: Structure, b: Structure, ctx: ChildContext, settings: OperatorSettings = {}, orders?: { a: ArrayLike<number>; b: ArrayLike<number> }): Structure | null {
   const want = countMap(a.species);

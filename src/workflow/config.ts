@@ -136,7 +136,7 @@ export function parseRunConfig(raw: unknown, where = 'config'): RunConfig {
   known(e, ['potential', 'generations', 'population', 'window', 'volumePerAtom'], `${where}: explore`);
   const explore = {
     potential: string(e.potential, `${where}: explore.potential`),
-    generations: number(e.generations, `${where}: explore.generations`, DEFAULTS.explore.generations, posInt, 'a positive integer'),
+    generations: number(e.generations, `${where}: explore.generations`, DEFAULTS.explore.generations, (n) => Number.isInteger(n) && n >= 0, 'a non-negative integer (0: no search, the included phases only)'),
     population: number(e.population, `${where}: explore.population`, DEFAULTS.explore.population, (n) => posInt(n) && n >= 2, 'an integer >= 2'),
     window: number(e.window, `${where}: explore.window`, DEFAULTS.explore.window, positive, 'a positive energy in eV/atom'),
     volumePerAtom: e.volumePerAtom === undefined ? null : number(e.volumePerAtom, `${where}: explore.volumePerAtom`, undefined, positive, 'a volume in Å³ per atom'),

@@ -240,7 +240,10 @@ export async function runLoop(config: RunConfig, env: LoopEnvironment): Promise<
     const fu = config.formulaUnits;
     let result: SearchResult | null = null;
     try {
-      result = await runSearch(
+      if (config.explore.generations === 0) {
+        if (Object.keys(env.include).length === 0) throw new SearchError('explore.generations is 0 and sscha.include names no phase: nothing to compute');
+        say('explore', 'no search (explore.generations = 0): the included phases only');
+      } else result = await runSearch(
       {
         formula: config.formula,
         pressures: config.pressures,

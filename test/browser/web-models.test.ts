@@ -50,14 +50,15 @@ describe('model files on the web page', () => {
 
     // a JSON that is neither a built-in potential nor a model file: one line naming the file
     await page.setInputFiles('#potential-file', { name: 'other.json', mimeType: 'application/json', buffer: Buffer.from('{"format": "something-else"}') });
-    expect(await page.textContent('#status')).toBe(
+    // the page reads the file asynchronously: poll until it has answered
+    await expect.poll(() => page.textContent('#status'), { timeout: 10_000 }).toBe(
       'other.json: "type" is missing (a built-in potential has "type" one of lennard-jones, morse, stillinger-weber, bond-network; an MLIP model file has "format": "anharmonic-csp/mlip")',
     );
 
     const inputs = (spec: CalculatorSpec): HarmonicInputs => ({ structure: { text: readFileSync(STRUCTURE, 'utf8'), fileName: 'POSCAR' }, potential: spec, supercell: [3, 3, 3] });
     for (const [file, kind] of [[MLIP, 'mlip'], [ONNX, 'onnx']] as const) {
       await page.setInputFiles('#potential-file', file);
-      expect(await page.textContent('#potential-info')).toMatch(new RegExp(`^engine: ${kind} \\(`));
+      await expect.poll(() => page.textContent('#potential-info'), { timeout: 10_000 }).toMatch(new RegExp(`^engine: ${kind} \\(`));
       await page.click('#run-harmonic');
       await page.waitForFunction(() => document.body.dataset.state !== 'running', null, { timeout: 60_000 });
       expect(await page.textContent('#status'), file).toMatch(/harmonic phonons done/);

@@ -492,6 +492,7 @@ export async function runLoop(config: RunConfig, env: LoopEnvironment): Promise<
     spot.size
       ? `G includes the spot-check correction ⟨V_ref − V_MLIP⟩ on ${config.sscha.spotCheck} configurations of each final ensemble; its standard error is the model error.`
       : `Model error of G: ${lastErrors ? `energy RMSE of the MLIP on the ${lastLabelled} configurations labelled last` : 'none estimated'}.`,
+    ...sameEndPoints(phases),
   ];
   const report: LoopReport = {
     title: `${config.formula}: phases by quantum anharmonic Gibbs free energy`, formula: config.formula, temperature: config.temperature,
@@ -580,6 +581,27 @@ export async function harmonicEnsemble(k: Kernels, calc: Calculator, unit: Struc
   phi = positiveDefiniteStart(k, phi, sc.structure.masses, { floorCm: 50, symmetrizer }).phi;
   const pop = samplePopulation(k, { structure: sc.structure, centroids: sc.structure.cartesian(), phi, temperature: T, nConfigs: n + (n % 2), seed, index: 0 });
   return Array.from({ length: n }, (_, i) => configuration(pop, sc.structure, i));
+}
+
+/**
+ * Phases that start apart but end at the same SSCHA solution (same space group and volume within 0.2 %
+ * at one pressure, e.g. R3m symmetrised into Im-3m): their G differ only by noise, which the ranking
+ * alone would present as an ordering.
+ */
+export function sameEndPoints(phases: readonly PhaseResult[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < phases.length; i++) {
+    for (let j = i + 1; j < phases.length; j++) {
+      const a = phases[i];
+      const b = phases[j];
+      if (a.pressure !== b.pressure || !a.spaceGroup || a.spaceGroup !== b.spaceGroup || !a.volume || !b.volume) continue;
+      if (Math.abs(a.volume - b.volume) > 0.002 * a.volume) continue;
+      const sigma = Math.hypot(a.gError, b.gError);
+      out.push(`At ${a.pressure} GPa ${a.phase} and ${b.phase} end as the same structure (${a.spaceGroup}, ${a.volume.toFixed(3)} Å³/atom): ` +
+        `their G differ by ${(1000 * Math.abs(a.g - b.g)).toFixed(2)} ± ${(1000 * sigma).toFixed(2)} meV/atom (statistical), not a physical ordering.`);
+    }
+  }
+  return out;
 }
 
 /** G of every phase minus the lowest G at each pressure (eV/atom), keyed "phase@P". */

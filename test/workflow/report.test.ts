@@ -22,3 +22,20 @@ describe('loop report', () => {
     expect(svg).toContain('Im-3m');
   });
 });
+
+describe('phases that end as the same structure', () => {
+  it('are named in a note, and different ones are not', async () => {
+    const { sameEndPoints } = await import('../../src/workflow/loop.js');
+    const base = { gError: 0.0004, modelError: 0 };
+    const notes = sameEndPoints([
+      { ...base, phase: 'R3m', pressure: 150, g: 1.44285, spaceGroup: 'Im-3m (229)', volume: 3.653 },
+      { ...base, phase: 'Im-3m', pressure: 150, g: 1.44379, spaceGroup: 'Im-3m (229)', volume: 3.6531 },
+      { ...base, phase: 'Cccm', pressure: 150, g: 1.45, spaceGroup: 'Cccm (66)', volume: 3.653 },
+      { ...base, phase: 'R3m', pressure: 200, g: 2.5, spaceGroup: 'R3m (160)', volume: 3.35 },
+      { ...base, phase: 'Im-3m', pressure: 200, g: 2.5, spaceGroup: 'Im-3m (229)', volume: 3.35 },
+    ]);
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toContain('At 150 GPa R3m and Im-3m end as the same structure');
+    expect(notes[0]).toContain('0.94 ± 0.57 meV/atom');
+  });
+});

@@ -596,7 +596,7 @@ export function sameEndPoints(phases: readonly PhaseResult[]): string[] {
       const b = phases[j];
       if (a.pressure !== b.pressure || !a.spaceGroup || a.spaceGroup !== b.spaceGroup || !a.volume || !b.volume) continue;
       if (Math.abs(a.volume - b.volume) > 0.002 * a.volume) continue;
-      const sigma = Math.hypot(a.gError, b.gError);
+      const sigma = hypot2(a.gError, b.gError);
       out.push(`At ${a.pressure} GPa ${a.phase} and ${b.phase} end as the same structure (${a.spaceGroup}, ${a.volume.toFixed(3)} Å³/atom): ` +
         `their G differ by ${(1000 * Math.abs(a.g - b.g)).toFixed(2)} ± ${(1000 * sigma).toFixed(2)} meV/atom (statistical), not a physical ordering.`);
     }

@@ -22,6 +22,9 @@ import { Structure } from '../structure/structure.js';
 import { ConfigError, parseRunConfig, type RunConfig } from '../workflow/config.js';
 import { EngineFailure, runLoop, type SschaJob, type SschaOutcome } from '../workflow/loop.js';
 import { runSschaCli } from './sscha.js';
+import { probeSpecies } from './search.js';
+import { parseFormula } from '../search/composition.js';
+import { SearchError } from '../search/search.js';
 import { UserError } from './errors.js';
 
 export interface RunCliOptions {
@@ -87,8 +90,14 @@ export async function runCli(path: string, o: RunCliOptions): Promise<number> {
     }
   };
   const explorer = await load(config.explore.potential, 'explore.potential');
+  // a potential without an element of the formula is a mistake to report before any work
+  const composition = parseFormula(config.formula);
+  await probeSpecies(explorer, composition, `${file}: explore.potential ${config.explore.potential}`);
   let reference: Calculator;
-  if (config.reference.engine === 'potential') reference = await load(config.reference.potential, 'reference.potential');
+  if (config.reference.engine === 'potential') {
+    reference = await load(config.reference.potential, 'reference.potential');
+    await probeSpecies(reference, composition, `${file}: reference.potential ${config.reference.potential}`);
+  }
   else if (config.reference.engine === 'gpaw') reference = await gpawReference(config.reference, { workdir: join(out, 'gpaw') });
   else throw new UserError(`${file}: reference.engine "ipi" needs a running engine; use "potential" or "gpaw"`);
   const failAfter = process.env.ANHARM_RUN_REFERENCE_FAIL_AFTER;
@@ -199,6 +208,11 @@ export async function runCli(path: string, o: RunCliOptions): Promise<number> {
     }
     return 0;
   } catch (e) {
+    if (e instanceof SearchError) {
+      // e.g. every probe relaxation failed: the explorer cannot relax this composition
+      stderr(`anharm: search failed: ${e.message.split('\n')[0]}; everything computed is kept in ${out}\n`);
+      return 1;
+    }
     if (!(e instanceof EngineFailure)) throw e;
     if (json) process.stdout.write(JSON.stringify({ event: 'error', time: (Date.now() - t0) / 1000, message: e.message }) + '\n');
     stderr(`anharm: ${e.message}; everything computed is kept in ${out}: run the same command again to resume\n`);

@@ -78,7 +78,7 @@ export function parseFormulaUnits(v: string): [number, number] {
 }
 
 /** Evaluate one configuration with every element of the formula: a potential without one of them fails here. */
-async function probeSpecies(calc: Calculator, c: Composition, file: string): Promise<void> {
+export async function probeSpecies(calc: Calculator, c: Composition, file: string): Promise<void> {
   const n = c.species.length;
   const L = 6 * Math.max(2, n);
   const frac: number[] = [];

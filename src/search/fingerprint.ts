@@ -89,17 +89,7 @@ export function fingerprint(s: Structure, options: FingerprintOptions = {}): Fin
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < n; j++) {
       const h = hist[pairIndex[type[i] * ns + type[j]]];
-      let u = f[3 * j] - f[3 * i], v = f[3 * j + 1] - f[3 * i + 1], w = f[3 * j + 2] - f[3 * i + 2];
-      u -= Math.round(u);
-      v -= Math.round(v);
-      w -= Math.round(w);
-      const x = u * c[0] + v * c[3] + w * c[6], y = u * c[1] + v * c[4] + w * c[7], z = u * c[2] + v * c[5] + w * c[8];
-      if (i !== j) add(h, Math.sqrt(x * x + y * y + z * z));
-      for (let m = 0; m < T.length; m += 3) {
-        const p = x + T[m], q = y + T[m + 1], r = z + T[m + 2];
-        const d2 = p * p + q * q + r * r;
-        if (d2 < r2max) add(h, Math.sqrt(d2));
-      }
+      imageDistances(f, c, T, r2max, i, j, (d) => add(h, d));
     }
   }
   const vol = s.volume;
@@ -196,17 +186,7 @@ export function localOrder(s: Structure, options: FingerprintOptions = {}): Floa
     hist.fill(0);
     for (let j = 0; j < n; j++) {
       const h0 = type[j] * bins;
-      let u = f[3 * j] - f[3 * i], v = f[3 * j + 1] - f[3 * i + 1], w = f[3 * j + 2] - f[3 * i + 2];
-      u -= Math.round(u);
-      v -= Math.round(v);
-      w -= Math.round(w);
-      const x = u * c[0] + v * c[3] + w * c[6], y = u * c[1] + v * c[4] + w * c[7], z = u * c[2] + v * c[5] + w * c[8];
-      if (i !== j) add(h0, Math.sqrt(x * x + y * y + z * z));
-      for (let m = 0; m < T.length; m += 3) {
-        const p = x + T[m], q = y + T[m + 1], r = z + T[m + 2];
-        const d2 = p * p + q * q + r * r;
-        if (d2 < r2max) add(h0, Math.sqrt(d2));
-      }
+      imageDistances(f, c, T, r2max, i, j, (d) => add(h0, d));
     }
     let pi2 = 0;
     for (let b = 0; b < ns; b++) {
@@ -222,4 +202,22 @@ export function localOrder(s: Structure, options: FingerprintOptions = {}): Floa
     out[i] = Math.sqrt(pi2);
   }
   return out;
+}
+
+/**
+ * Distances from atom i to atom j and its periodic images within √r2max: the minimum-image vector
+ * plus the image translations T (Cartesian, flattened triples); the i = j self distance is skipped.
+ */
+function imageDistances(f: ArrayLike<number>, c: ArrayLike<number>, T: ArrayLike<number>, r2max: number, i: number, j: number, visit: (d: number) => void): void {
+  let u = f[3 * j] - f[3 * i], v = f[3 * j + 1] - f[3 * i + 1], w = f[3 * j + 2] - f[3 * i + 2];
+  u -= Math.round(u);
+  v -= Math.round(v);
+  w -= Math.round(w);
+  const x = u * c[0] + v * c[3] + w * c[6], y = u * c[1] + v * c[4] + w * c[7], z = u * c[2] + v * c[5] + w * c[8];
+  if (i !== j) visit(Math.sqrt(x * x + y * y + z * z));
+  for (let m = 0; m < T.length; m += 3) {
+    const p = x + T[m], q = y + T[m + 1], r = z + T[m + 2];
+    const d2 = p * p + q * q + r * r;
+    if (d2 < r2max) visit(Math.sqrt(d2));
+  }
 }

@@ -751,20 +751,7 @@ export function symmetrizeThirdOrder(C: ArrayLike<number>, n3: number, sym: Thir
   const n = n3 / 3;
   const P = Float64Array.from(C);
   permutationAverage3(P, n3);
-  // blocks: B[((i·n + j)·n + k)·27 + 9α + 3β + γ] = C[3i+α, 3j+β, 3k+γ]
-  const src = new Float64Array(n3 * n3 * n3);
-  for (let i = 0; i < n; i++)
-    for (let al = 0; al < 3; al++)
-      for (let j = 0; j < n; j++)
-        for (let be = 0; be < 3; be++) {
-          const row = ((3 * i + al) * n3 + 3 * j + be) * n3;
-          for (let kk = 0; kk < n; kk++) {
-            const o = ((i * n + j) * n + kk) * 27 + 9 * al + 3 * be;
-            src[o] = P[row + 3 * kk];
-            src[o + 1] = P[row + 3 * kk + 1];
-            src[o + 2] = P[row + 3 * kk + 2];
-          }
-        }
+  const src = atomBlocks(P, n, true);
   const rot = (g: number) => Float64Array.from({ length: 9 }, (_, q) => sym.rotations[9 * g + q]);
   const t1 = new Float64Array(27), t2 = new Float64Array(27);
   const out = new Float64Array(n3 * n3 * n3);
@@ -832,21 +819,7 @@ export function symmetrizeThirdOrder(C: ArrayLike<number>, n3: number, sym: Thir
           for (let kk = 0; kk < n; kk++) out.set(red.subarray(((s * n + j) * n + kk) * 27, ((s * n + j) * n + kk) * 27 + 27), ((i * n + pm[j]) * n + pm[kk]) * 27);
       }
   }
-  // back to (3N)³ row-major
-  const res = new Float64Array(n3 * n3 * n3);
-  for (let i = 0; i < n; i++)
-    for (let al = 0; al < 3; al++)
-      for (let j = 0; j < n; j++)
-        for (let be = 0; be < 3; be++) {
-          const row = ((3 * i + al) * n3 + 3 * j + be) * n3;
-          for (let kk = 0; kk < n; kk++) {
-            const o = ((i * n + j) * n + kk) * 27 + 9 * al + 3 * be;
-            res[row + 3 * kk] = out[o];
-            res[row + 3 * kk + 1] = out[o + 1];
-            res[row + 3 * kk + 2] = out[o + 2];
-          }
-        }
-  return res;
+  return atomBlocks(out, n, false);
 }
 
 /** Mixed Φ⁽³⁾ (n3 × M × M) → Cartesian (n3)³ → symmetrised → mixed again. */
@@ -1067,4 +1040,27 @@ export function thirdOrderMixed(
   for (let m = 0; m < M; m++) for (let n = 0; n < M; n++) invAA[m * M + n] = 1 / (input.A[m] * input.A[n]);
   const block = chooseBlock(p.nc, M, p.n3, rs.length, 'reassociated', opts.memoryBudgetBytes ?? DEFAULT_BUDGET, opts.blockRows);
   return rowPass(k, p, p.y, p.df, p.w, rs, { method: 'reassociated', block, want: 'phi3', invAA, unbiased: false, unit: 1 }).out;
+}
+
+/**
+ * A (3N)³ row-major tensor C to atom blocks B[((i·n + j)·n + k)·27 + 9α + 3β + γ] = C[3i+α, 3j+β, 3k+γ]
+ * (toBlocks), or back.
+ */
+function atomBlocks(a: Float64Array, n: number, toBlocks: boolean): Float64Array {
+  const n3 = 3 * n;
+  const out = new Float64Array(n3 * n3 * n3);
+  for (let i = 0; i < n; i++)
+    for (let al = 0; al < 3; al++)
+      for (let j = 0; j < n; j++)
+        for (let be = 0; be < 3; be++) {
+          const row = ((3 * i + al) * n3 + 3 * j + be) * n3;
+          for (let kk = 0; kk < n; kk++) {
+            const o = ((i * n + j) * n + kk) * 27 + 9 * al + 3 * be;
+            for (let g = 0; g < 3; g++) {
+              if (toBlocks) out[o + g] = a[row + 3 * kk + g];
+              else out[row + 3 * kk + g] = a[o + g];
+            }
+          }
+        }
+  return out;
 }

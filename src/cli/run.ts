@@ -193,7 +193,9 @@ export async function runCli(path: string, o: RunCliOptions): Promise<number> {
   };
 
   try {
-    const result = await runLoop(config, { kernels: k, storage: new DirStorage(out), explorer, reference, initialData, initialModel, include, sscha, onEvent: say });
+    // a bundled example without DFT names its own model as the reference: then nothing is labelled
+    const referenceIsModel = config.reference.engine === 'potential' && config.mlip.model !== null && resolve(at(config.reference.potential)) === resolve(at(config.mlip.model));
+    const result = await runLoop(config, { kernels: k, storage: new DirStorage(out), explorer, reference, initialData, initialModel, include, sscha, onEvent: say, referenceIsModel });
     const best = config.pressures.map((p) => {
       const at = result.phases.filter((x) => x.pressure === p).sort((a, b) => a.g - b.g);
       return `${p} GPa: ${at.map((x) => `${x.phase} ${(1000 * (x.g - at[0].g)).toFixed(1)}`).join(', ')} meV/atom`;

@@ -89,6 +89,13 @@ export interface SearchOptions {
   duplicate?: { distance?: number; enthalpy?: number };
   /** Ranked structures written per pressure. Default 10. */
   keep?: number;
+  /**
+   * Structures that open the first generation at their pressure (operator 'given'), before the random
+   * ones: a search continued with another engine starts from what the previous one found (physics.md 8,
+   * step 4). Their cells must hold whole formula units; without `volumePerAtom`, their mean volume
+   * per atom is the reference volume at that pressure.
+   */
+  given?: { pressure: number; structure: Structure }[];
 }
 
 export interface SearchEnvironment {
@@ -113,7 +120,7 @@ export interface Individual {
   id: string;
   pressure: number;
   generation: number;
-  operator: OperatorName | 'seed';
+  operator: OperatorName | 'seed' | 'given';
   parents: string[];
   status: 'converged' | 'max-steps' | 'failed';
   failure?: string;
@@ -144,7 +151,7 @@ export interface GenerationInfo extends SearchProgress {
   volumePerAtom: number;
   /** Relaxations taken from the journal in this generation. */
   resumed: number;
-  operators: Partial<Record<OperatorName | 'seed', number>>;
+  operators: Partial<Record<OperatorName | 'seed' | 'given', number>>;
   /** Children whose drawn operator found no acceptable child (a random structure was made instead). */
   operatorFailures: Partial<Record<OperatorName, number>>;
 }
@@ -217,6 +224,7 @@ interface Resolved {
   dupD: number;
   dupH: number;
   keep: number;
+  given: { pressure: number; structure: Structure }[];
 }
 
 const posInt = (name: string, v: number | undefined, d: number, min = 1) => {
@@ -298,6 +306,16 @@ export function resolveSearchOptions(o: SearchOptions): Resolved {
     dupD: o.duplicate?.distance ?? 0.008,
     dupH: o.duplicate?.enthalpy ?? 0.005,
     keep: posInt('structures kept', o.keep, 10),
+    given: (o.given ?? []).map((x, i) => {
+      if (!o.pressures.includes(x.pressure)) throw new SearchInputError(`given structure ${i + 1}: its pressure ${x.pressure} GPa is not one of the search's`);
+      const want = new Map(composition.species.map((sp, q) => [sp, composition.counts[q]]));
+      const have = new Map<string, number>();
+      for (const sp of x.structure.species) have.set(sp, (have.get(sp) ?? 0) + 1);
+      const units = x.structure.natoms / atomsPerUnit(composition);
+      const whole = Number.isInteger(units) && [...have].every(([sp, n]) => want.has(sp) && n === units * want.get(sp)!) && have.size === want.size;
+      if (!whole) throw new SearchInputError(`given structure ${i + 1} (${x.structure.natoms} atoms) does not hold whole formula units of ${formula}`);
+      return x;
+    }),
   };
 }
 
@@ -326,6 +344,7 @@ function manifestOf(r: Resolved, env: SearchEnvironment): Record<string, unknown
     fingerprint: r.fp,
     duplicate: { distance: r.dupD, enthalpy: r.dupH },
     engine: env.calculator.name,
+    ...(r.given.length ? { given: r.given.map((x) => ({ pressure: x.pressure, structure: structureHash(x.structure) })) } : {}),
     generator: env.generatorName ?? (env.generator ? 'custom' : 'random-symmetric'),
     ...(env.manifest ?? {}),
   };
@@ -370,7 +389,7 @@ class Search {
   private async relaxAll(
     p: number,
     g: number,
-    cands: { id: string; op: OperatorName | 'seed'; parents: string[]; structure: Structure }[],
+    cands: { id: string; op: OperatorName | 'seed' | 'given'; parents: string[]; structure: Structure }[],
     onBatch: (inds: Individual[]) => void,
   ): Promise<{ resumed: number }> {
     const r = this.r;
@@ -465,6 +484,9 @@ class Search {
   private async referenceVolume(p: number): Promise<number> {
     const r = this.r;
     if (r.volumePerAtom) return r.volumePerAtom;
+    // structures given at this pressure were relaxed there: their mean volume is the reference
+    const given = r.given.filter((x) => x.pressure === r.pressures[p]);
+    if (given.length) return given.reduce((a, x) => a + x.structure.volume / x.structure.natoms, 0) / given.length;
     const saved = this.journal?.volume(p);
     if (saved) return saved;
     // four random P1 structures of the smallest cell at 4× the covalent-sphere volume, relaxed loosely
@@ -514,8 +536,13 @@ class Search {
     for (g = 0; g < r.maxGenerations; g++) {
       this.checkAbort();
       const ctx: ChildContext = { minDistances: r.md, volumePerAtom: v0 };
-      const cands: { id: string; op: OperatorName | 'seed'; parents: string[]; structure: Structure }[] = [];
-      const ops: Partial<Record<OperatorName | 'seed', number>> = {};
+      const cands: { id: string; op: OperatorName | 'seed' | 'given'; parents: string[]; structure: Structure }[] = [];
+      const ops: Partial<Record<OperatorName | 'seed' | 'given', number>> = {};
+      if (g === 0) {
+        const given = r.given.filter((x) => x.pressure === P);
+        given.forEach((x, k) => cands.push({ id: `p${p}-given-${k}`, op: 'given', parents: [], structure: x.structure }));
+        if (given.length) ops.given = given.length;
+      }
       const opFailures: Partial<Record<OperatorName, number>> = {};
       const ranked = population; // unique, sorted
       const nElite = g === 0 ? 0 : Math.min(ranked.length, Math.ceil(r.elitism * r.popSize));

@@ -10,7 +10,7 @@
 // redone from its start, the harmonic force constants of a resumed SSCHA) is evaluated with the model
 // that evaluated it the first time; a batch never seen before is graded and evaluated with the newest
 // model, which is where the interrupted run stood. So an interrupted run computes the same numbers.
-import type { CalcOptions, CalcResult, Calculator } from '../calculators/calculator.js';
+import { CalculatorError, type CalcOptions, type CalcResult, type Calculator } from '../calculators/calculator.js';
 import type { LabelledConfig } from '../mlip/dataset.js';
 import { collectRows, selectCandidates } from '../mlip/active-set.js';
 import { evaluateErrors, trainModel, type FitErrors } from '../mlip/train.js';
@@ -25,6 +25,11 @@ export interface ModelLedger {
   recall(batch: string): MtpModel | undefined;
   /** `batch` was evaluated with the newest model (record it, so a replay uses the same one). */
   evaluated(batch: string): void;
+  /** Configuration `index` of `batch` is stopped for extrapolating (see `stopGrade`); recorded before
+   *  its labelling, so a replay stops it too. */
+  stop?(batch: string, index: number): void;
+  /** The configuration of `batch` stopped when it was first graded, if any. */
+  stopped?(batch: string): number | undefined;
   /** A new newest model, trained after labelling `labelled` configurations of `batch` (record it
    *  before the batch). `errors`: the previous model's errors on those configurations. */
   retrained(model: MtpModel, labelled: number, errors: FitErrors, batch: string): void;
@@ -40,9 +45,38 @@ export interface ActiveLearningOptions {
   /** Labelled data that is not in the label store (the user's starting data). */
   baseData: readonly LabelledConfig[];
   seed: number;
+  /** Labels more than this above the lowest energy per atom of their composition are not trained on (eV/atom). */
+  trainWindow: number;
   ledger?: ModelLedger;
   /** A batch arrives (before grading): its size and whether it is replayed from the ledger. */
   onBatch?: (size: number, replayed: boolean) => void;
+}
+
+/**
+ * The labels worth fitting: those within `window` eV/atom of the lowest energy per atom of the same
+ * composition. A search labels configurations where the model extrapolated, some of them far up the
+ * repulsive wall (random structures, aborted relaxations); fitted with the same weight as the
+ * near-equilibrium ones, a few such points spend a linear model's capacity where it is never used.
+ * They stay in the label store (never asked again), only out of the fit.
+ */
+export function withinWindow<T extends LabelledConfig>(data: readonly T[], window: number): T[] {
+  if (!(window < Infinity)) return [...data];
+  const key = (d: T) => {
+    const n = new Map<string, number>();
+    for (const sp of d.structure.species) n.set(sp, (n.get(sp) ?? 0) + 1);
+    const sp = [...n.keys()].sort();
+    let g = 0;
+    const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+    for (const x of n.values()) g = gcd(g, x);
+    return sp.map((x) => `${x}${n.get(x)! / g}`).join('');
+  };
+  const lowest = new Map<string, number>();
+  for (const d of data) {
+    const e = d.energy / d.structure.natoms;
+    const k = key(d);
+    if (!(lowest.get(k)! <= e)) lowest.set(k, e);
+  }
+  return data.filter((d) => d.energy / d.structure.natoms <= lowest.get(key(d))! + window);
 }
 
 export class ActiveLearningCalculator implements Calculator {
@@ -53,6 +87,14 @@ export class ActiveLearningCalculator implements Calculator {
   context = '';
   /** Stage recorded with the labels. */
   stage: string;
+  /**
+   * Grade (against the model before this batch's retraining) above which the model is not trusted for
+   * a configuration at all (physics.md 6.6, γ > 10): it is labelled like the others, and then its
+   * relaxation is stopped (the configuration is reported as failed to the relaxation) instead of being
+   * evaluated with a model that has seen one point of a region it knew nothing about. Infinity: never
+   * (the SSCHA, whose populations are evaluated whole after labelling).
+   */
+  stopGrade = Infinity;
   private readonly seen = new Map<string, number>();
 
   constructor(
@@ -75,19 +117,27 @@ export class ActiveLearningCalculator implements Calculator {
     const recalled = this.opts.ledger?.recall(batch);
     this.opts.onBatch?.(structures.length, !!recalled);
     let use = recalled;
+    let stop = recalled ? this.opts.ledger?.stopped?.(batch) : undefined;
     if (!use) {
       const active = this.model.activeSet;
-      if (active) {
+      if (active && this.opts.gradeSelect < Infinity) {
         const candidates = structures.map((s) => {
           const rows = collectRows(this.model.basis, [s], active.mode).rows;
           return { rows, n: rows.length / this.model.basis.nParams };
         });
-        const { selected } = selectCandidates(this.k, active, candidates, { cap: this.opts.maxLabels, minGrade: this.opts.gradeSelect });
+        const { selected, grades } = selectCandidates(this.k, active, candidates, { cap: this.opts.maxLabels, minGrade: this.opts.gradeSelect });
+        // the worst configuration beyond trust is stopped (one per call: the caller retries the others)
+        let worst = -1;
+        for (let i = 0; i < grades.length; i++) if (grades[i] > this.stopGrade && (worst < 0 || grades[i] > grades[worst])) worst = i;
+        if (worst >= 0) {
+          stop = worst;
+          this.opts.ledger?.stop?.(batch, worst);
+        }
         if (selected.length > 0) {
           const fresh = await this.labels.label(selected.map((i) => structures[i]), this.reference, this.stage);
           const errors = evaluateErrors(this.model.basis, this.model.theta, fresh);
           this.labelled += fresh.length;
-          const data = [...this.opts.baseData, ...this.labels.all()];
+          const data = withinWindow([...this.opts.baseData, ...this.labels.all()], this.opts.trainWindow);
           this.model = trainModel(this.k, this.model.basis, data, [], { seed: this.opts.seed }).model;
           this.opts.ledger?.retrained(this.model, fresh.length, errors, batch);
         }
@@ -95,6 +145,7 @@ export class ActiveLearningCalculator implements Calculator {
       this.opts.ledger?.evaluated(batch);
       use = this.model;
     }
+    if (stop !== undefined) throw new CalculatorError(`${this.name}: configuration ${stop} extrapolates beyond the trust grade ${this.stopGrade} (labelled; its relaxation is stopped)`, stop);
     // not disposed: the calculator would free the basis, which every retrained model shares
     return use.calculator(this.k).compute(structures, options);
   }

@@ -52,6 +52,10 @@ export interface RunConfig {
     maxLabels: number;
     /** Configurations of the explorer's harmonic ensemble labelled per phase and pressure before the first training. */
     ensemble: number;
+    /** Generations of the search continued with the MLIP, learning on its relaxations (physics.md 8 step 4); 0: none. */
+    searchGenerations: number;
+    /** Labels more than this above the lowest energy per atom of their composition are kept out of the fit (eV/atom). */
+    trainWindow: number;
   };
   sscha: {
     /** Supercell of the conventional/primitive cell found by the search (diagonal). */
@@ -74,7 +78,7 @@ export const DEFAULTS = {
   temperature: 0,
   seed: 1,
   explore: { generations: 8, population: 16, window: 0.15 },
-  mlip: { data: [] as string[], model: null as string | null, level: 16, rcut: 4.0, rmin: 0.6, gradeSelect: 2, gradeStop: 10, maxLabels: 20, ensemble: 8 },
+  mlip: { data: [] as string[], model: null as string | null, level: 16, rcut: 4.0, rmin: 0.6, gradeSelect: 2, gradeStop: 10, maxLabels: 20, ensemble: 8, searchGenerations: 0, trainWindow: 1 },
   sscha: { supercell: [2, 2, 2] as [number, number, number], configs: 200, phases: 3, include: {} as Record<string, string>, maxRounds: 3, hessian: true, spotCheck: 16 },
   gpaw: { cutoff: 400, kspacing: 0.25, smearing: 0.1, clients: 1 },
 };
@@ -165,7 +169,7 @@ export function parseRunConfig(raw: unknown, where = 'config'): RunConfig {
   }
 
   const m = section(raw, 'mlip', where);
-  known(m, ['data', 'model', 'level', 'rcut', 'rmin', 'gradeSelect', 'gradeStop', 'maxLabels', 'ensemble'], `${where}: mlip`);
+  known(m, ['data', 'model', 'level', 'rcut', 'rmin', 'gradeSelect', 'gradeStop', 'maxLabels', 'ensemble', 'searchGenerations', 'trainWindow'], `${where}: mlip`);
   const mlip = {
     data: m.data === undefined ? [] : list(m.data, `${where}: mlip.data`, [], (x, w) => string(x, w)),
     model: m.model === undefined || m.model === null ? null : string(m.model, `${where}: mlip.model`),
@@ -176,6 +180,8 @@ export function parseRunConfig(raw: unknown, where = 'config'): RunConfig {
     gradeStop: number(m.gradeStop, `${where}: mlip.gradeStop`, DEFAULTS.mlip.gradeStop, (g) => g >= 1, 'a grade >= 1'),
     maxLabels: number(m.maxLabels, `${where}: mlip.maxLabels`, DEFAULTS.mlip.maxLabels, posInt, 'a positive integer'),
     ensemble: number(m.ensemble, `${where}: mlip.ensemble`, DEFAULTS.mlip.ensemble, (n) => Number.isInteger(n) && n >= 0, 'a non-negative integer'),
+    searchGenerations: number(m.searchGenerations, `${where}: mlip.searchGenerations`, DEFAULTS.mlip.searchGenerations, (n) => Number.isInteger(n) && n >= 0, 'a non-negative integer (0: no search with the MLIP)'),
+    trainWindow: number(m.trainWindow, `${where}: mlip.trainWindow`, DEFAULTS.mlip.trainWindow, positive, 'a positive energy in eV/atom'),
   };
   if (mlip.rmin >= mlip.rcut) throw new ConfigError(`${where}: mlip.rmin (${mlip.rmin}) must be below mlip.rcut (${mlip.rcut})`);
   if (mlip.gradeStop < mlip.gradeSelect) throw new ConfigError(`${where}: mlip.gradeStop must be >= mlip.gradeSelect`);

@@ -24,7 +24,7 @@ import { Structure as StructureClass } from '../structure/structure.js';
 import type { Kernels } from '../wasm/kernels.js';
 import type { RunConfig } from './config.js';
 import { LabelStore } from './labels.js';
-import { ActiveLearningCalculator, type ModelLedger } from './active-calculator.js';
+import { ActiveLearningCalculator, withinWindow, type ModelLedger } from './active-calculator.js';
 import { reportHtml, type LoopReport, type PhaseResult } from './report.js';
 import { rankAtPressure, transitions } from './ranking.js';
 import { analyzeSymmetry } from '../symmetry/analyze.js';
@@ -87,6 +87,12 @@ export interface LoopEnvironment {
   initialModel: Record<string, unknown> | null;
   /** Phases the user wants computed whatever the search finds: name → structure. */
   include: Record<string, Structure>;
+  /**
+   * The reference engine is the starting model itself (a bundled example without DFT): nothing can be
+   * learnt, so nothing is labelled (no first labels, no active learning, no spot check, no continued
+   * search) and the starting model is used as it is.
+   */
+  referenceIsModel?: boolean;
   sscha(job: SschaJob): Promise<SschaOutcome>;
   onEvent?(e: LoopEvent): void;
   signal?: AbortSignal;
@@ -267,7 +273,7 @@ export async function runLoop(config: RunConfig, env: LoopEnvironment): Promise<
     } catch (e) {
       // a search that cannot start with this explorer (e.g. an MLIP outside its domain on random
       // structures) leaves the user's included phases: say so and go on with them
-      if (!(e instanceof SearchError) || Object.keys(env.include).length === 0) throw e;
+      if (!(e instanceof SearchError) || Object.keys(env.include).length === 0 || env.signal?.aborted) throw e;
       say('explore', `search failed: ${e.message.split('\n')[0]}; going on with the included phases`);
     }
     candidates = pickCandidates(result ?? { formula: config.formula, pressures: [], resumedRelaxations: 0 }, config, env.include);
@@ -318,14 +324,20 @@ export async function runLoop(config: RunConfig, env: LoopEnvironment): Promise<
         pool.push(...(await harmonicEnsemble(k, explorer, relaxedS, config.sscha.supercell, config.temperature, config.mlip.ensemble, stageSeed(config.seed, 3))));
       }
     }
-    say('label', `labelling ${pool.length} structures with ${reference.name}`);
-    await labels.label(pool, reference, 'explore', 8, labelProgress('first training set'));
-    const data = [...env.initialData, ...labels.all()];
-    const basis = env.initialModel
-      ? MtpModel.fromJSON(k, env.initialModel, 'mlip.model').basis
-      : MtpBasis.create(k, { species, level: config.mlip.level, rcut: config.mlip.rcut, rmin: config.mlip.rmin });
-    say('train', `training on ${data.length} configurations (${basis.nParams} parameters)`);
-    model = trainModel(k, basis, data, [], { seed: config.seed }).model;
+    if (env.referenceIsModel) say('label', `the reference is the starting model itself: nothing to label, the model is used as it is`);
+    else {
+      say('label', `labelling ${pool.length} structures with ${reference.name}`);
+      await labels.label(pool, reference, 'explore', 8, labelProgress('first training set'));
+    }
+    const data = withinWindow([...env.initialData, ...labels.all()], config.mlip.trainWindow);
+    if (env.initialModel && env.referenceIsModel) model = MtpModel.fromJSON(k, env.initialModel, 'mlip.model');
+    else {
+      const basis = env.initialModel
+        ? MtpModel.fromJSON(k, env.initialModel, 'mlip.model').basis
+        : MtpBasis.create(k, { species, level: config.mlip.level, rcut: config.mlip.rcut, rmin: config.mlip.rmin });
+      say('train', `training on ${data.length} configurations (${basis.nParams} parameters)`);
+      model = trainModel(k, basis, data, [], { seed: config.seed }).model;
+    }
     // the file before the journal entry: a kill in between retrains the same model
     env.storage.write('models/model-0.json', JSON.stringify(model.toJSON()));
     models.set('model-0', model);
@@ -345,6 +357,8 @@ export async function runLoop(config: RunConfig, env: LoopEnvironment): Promise<
       return name ? modelNamed(name) : undefined;
     },
     evaluated: (batch) => journal.put(`batch:${batch}`, latest()?.name ?? 'model-0'),
+    stop: (batch, index) => journal.put(`stopped:${batch}`, index),
+    stopped: (batch) => journal.get<number>(`stopped:${batch}`),
     retrained: (m, n, errors, batch) => {
       const seq = (latest()?.seq ?? 0) + 1;
       const name = `model-${seq}`;
@@ -356,13 +370,75 @@ export async function runLoop(config: RunConfig, env: LoopEnvironment): Promise<
   };
   const newest = latest();
   const al = new ActiveLearningCalculator(k, (newest && modelNamed(newest.name)) || model, reference, labels, {
-    gradeSelect: config.mlip.gradeSelect, maxLabels: config.mlip.maxLabels, stage: 'sscha-0', baseData: env.initialData, seed: config.seed, ledger,
+    gradeSelect: env.referenceIsModel ? Infinity : config.mlip.gradeSelect, maxLabels: config.mlip.maxLabels, stage: 'sscha-0', baseData: env.initialData, seed: config.seed, trainWindow: config.mlip.trainWindow, ledger,
     onBatch: (n, replayed) => {
       // SSCHA populations (the force-constant and relaxation batches are smaller)
       const m = /^sscha-(\d+)-(.*)$/.exec(al.context);
       if (m && n >= config.sscha.configs) say('sscha', `${m[2]} round ${m[1]}: ${replayed ? 'replaying' : 'grading and evaluating'} a population of ${n} configurations`);
     },
   });
+
+  // ---- B4. the search continued with the MLIP, learning on its relaxations (physics.md 8 step 4): it
+  // starts from the candidates as the explorer relaxed them, and every relaxation step is graded; the
+  // extrapolative ones are labelled and the model retrained before the step is evaluated, so the
+  // ranking is the MLIP's, not the explorer's
+  const mlipSearchKey = 'candidates-mlip';
+  const mlipCandidates = journal.get<{ phase: string; structure: ReturnType<typeof structureJson>; above: number }[]>(mlipSearchKey);
+  if (mlipCandidates) candidates = mlipCandidates.map((c) => ({ ...c, structure: structureFrom(c.structure) }));
+  else if (config.mlip.searchGenerations > 0 && env.referenceIsModel) {
+    say('explore', 'no search with the MLIP: the reference is the starting model itself, there is nothing to learn');
+  } else if (config.mlip.searchGenerations > 0) {
+    al.stage = 'search';
+    al.context = 'search';
+    al.stopGrade = config.mlip.gradeStop;
+    const given = candidates.flatMap((c) =>
+      config.pressures.map((p) => {
+        const s = journal.get<ReturnType<typeof structureJson>>(`explore-relax-${c.phase}@${p}`);
+        return { pressure: p, structure: s ? structureFrom(s) : c.structure };
+      }),
+    );
+    say('explore', `searching again with the MLIP (active learning on every relaxation step), from ${given.length} explorer structures`);
+    let result: SearchResult | null = null;
+    try {
+      result = await runSearch(
+        {
+          formula: config.formula,
+          pressures: config.pressures,
+          formulaUnits: [Math.min(...config.formulaUnits), Math.max(...config.formulaUnits)],
+          seed: stageSeed(config.seed, 4),
+          populationSize: config.explore.population,
+          maxGenerations: config.mlip.searchGenerations,
+          stallGenerations: Math.max(3, Math.ceil(config.mlip.searchGenerations / 2)),
+          given,
+          ...(config.explore.volumePerAtom ? { volumePerAtom: config.explore.volumePerAtom } : {}),
+        },
+        {
+          kernels: k,
+          calculator: al,
+          storage: subStorage(env.storage, 'search-mlip'),
+          generator: symmetricGenerator(),
+          generatorName: 'symmetric',
+          signal: env.signal,
+          onGeneration: (g) => say('explore', `MLIP search ${g.pressure} GPa generation ${g.generation}: best ${g.best ? `${g.best.enthalpyPerAtom.toFixed(4)} eV/atom ${g.best.spaceGroup?.symbol ?? ''}` : '–'}; ${labels.countByStage().search ?? 0} labelled so far`, { pressure: g.pressure, generation: g.generation }),
+        },
+      );
+    } catch (e) {
+      reference.check();
+      if (!(e instanceof SearchError) || env.signal?.aborted) throw e;
+      say('explore', `MLIP search failed: ${e.message.split('\n')[0]}; going on with the explorer's candidates`);
+    }
+    reference.check();
+    al.stopGrade = Infinity;
+    if (result) {
+      candidates = pickCandidates(result, config, env.include);
+      const figure = bestEnthalpySvg(result);
+      journal.put('search-mlip-figure', figure);
+    }
+    journal.put(mlipSearchKey, candidates.map((c) => ({ ...c, structure: structureJson(c.structure) })));
+    say('explore', `candidate phases after the MLIP search: ${candidates.map((c) => `${c.phase} (+${(1000 * c.above).toFixed(1)} meV/atom)`).join(', ')}`);
+  }
+  const mlipSearchFigure = journal.get<string>('search-mlip-figure');
+
   const results = new Map<string, SschaOutcome>();
   const relaxed = new Map<string, Structure>();
   const hStatic = new Map<string, number | null>();
@@ -459,7 +535,7 @@ export async function runLoop(config: RunConfig, env: LoopEnvironment): Promise<
   // ensemble; ⟨V_ref − V_MLIP⟩ over the ensemble is the first-order correction of F (and G) for the
   // MLIP's error, and its standard error the model error of G.
   const spot = new Map<string, { delta: number; error: number; n: number }>();
-  if (config.sscha.spotCheck > 0) {
+  if (config.sscha.spotCheck > 0 && !env.referenceIsModel) {
     const final = model.calculator(k);
     for (const [id, out] of results) {
       const pick = out.configurations.slice(0, config.sscha.spotCheck);
@@ -496,7 +572,9 @@ export async function runLoop(config: RunConfig, env: LoopEnvironment): Promise<
   ];
   const report: LoopReport = {
     title: `${config.formula}: phases by quantum anharmonic Gibbs free energy`, formula: config.formula, temperature: config.temperature,
-    phases, referenceCalls, notes, figures: searchFigure ? { 'Search: best enthalpy per generation': searchFigure } : undefined,
+    phases, referenceCalls, notes, figures: searchFigure || mlipSearchFigure
+      ? { ...(searchFigure ? { 'Search with the explorer: best enthalpy per generation': searchFigure } : {}), ...(mlipSearchFigure ? { 'Search with the MLIP (active learning): best enthalpy per generation': mlipSearchFigure } : {}) }
+      : undefined,
     mlipErrors: lastErrors ? { energy: lastErrors.energyRmse, forces: lastErrors.forceRmse, labelled: lastLabelled } : undefined,
   };
   const html = reportHtml(report);
@@ -519,11 +597,19 @@ export async function runLoop(config: RunConfig, env: LoopEnvironment): Promise<
   return { phases, rounds, converged, referenceCalls, report, html, json };
 }
 
-/** Identity of a crystal phase: space group, Pearson symbol, and the species on each Wyckoff letter. */
+/**
+ * Identity of a crystal phase: space group, Pearson symbol, the occupied Wyckoff letters and the
+ * number of atoms of each species in the cell. Which species sits on which letter is left
+ * out: an origin shift of the same crystal swaps equivalent letters (CsCl: A on 1a and B on 1b, or the
+ * other way round).
+ */
 export function phaseIdentity(s: Structure, symprec = 0.01): { key: string; symbol: string } {
   const ds = analyzeSymmetry(s, { symprec });
-  const sites = s.species.map((sp, i) => `${sp}${ds.wyckoffs[i]}`).sort().join(' ');
-  return { key: `${ds.number}|${ds.pearsonSymbol}|${sites}`, symbol: ds.internationalShort };
+  const letters = [...ds.wyckoffs].sort().join('');
+  const perSpecies = new Map<string, number>();
+  for (let i = 0; i < s.natoms; i++) perSpecies.set(s.species[i], (perSpecies.get(s.species[i]) ?? 0) + 1);
+  const counts = [...perSpecies].map(([sp, n]) => `${sp}${n}`).sort().join(' ');
+  return { key: `${ds.number}|${ds.pearsonSymbol}|${letters}|${counts}`, symbol: ds.internationalShort };
 }
 
 /**

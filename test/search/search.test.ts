@@ -9,7 +9,7 @@ import { loadMoyo } from '../../src/node/moyo.js';
 import { SearchInputError } from '../../src/search/composition.js';
 import { resolveSearchOptions, runSearch, type SearchOptions } from '../../src/search/search.js';
 import { symmetricGenerator } from '../../src/search/symmetric-generator.js';
-import type { Structure } from '../../src/structure/structure.js';
+import { Structure as StructureClass, type Structure } from '../../src/structure/structure.js';
 import type { Kernels } from '../../src/wasm/kernels.js';
 import { AR, EV_A3_TO_GPA, ljFccLatticeConstant, ljFccSum } from '../fixtures/relax/helpers.js';
 
@@ -114,5 +114,20 @@ describe('evolutionary search', () => {
     expect(d.stall).toBe(16);
     expect(resolveSearchOptions({ formula: 'Si', pressures: [0], formulaUnits: [40, 40], seed: 1 }).popSize).toBe(60);
     expect(resolveSearchOptions({ formula: 'Ar', pressures: [0], seed: 1 }).popSize).toBe(10);
+  });
+  it('opens the first generation with given structures (operator "given")', async () => {
+    const calc = new LennardJonesCalculator(k, AR, 'ar');
+    // fcc argon at 1 GPa from the lattice sum, as a 4-atom cubic cell
+    const a = ljFccLatticeConstant(P);
+    const fcc = new StructureClass({ cell: [a, 0, 0, 0, a, 0, 0, 0, a], species: ['Ar', 'Ar', 'Ar', 'Ar'], frac: [0, 0, 0, 0, 0.5, 0.5, 0.5, 0, 0.5, 0.5, 0.5, 0] });
+    const r = await runSearch({ ...OPTIONS, maxGenerations: 1, given: [{ pressure: P, structure: fcc }] }, { kernels: k, calculator: calc });
+    const pr = r.pressures[0];
+    const given = pr.individuals.filter((x) => x.operator === 'given');
+    expect(given).toHaveLength(1);
+    expect(given[0].enthalpyPerAtom).toBeCloseTo(fccEnthalpy(P), 4);
+    // a cell that is not whole formula units, or a pressure the search does not run, is refused
+    const half = new StructureClass({ cell: [3, 0, 0, 0, 3, 0, 0, 0, 3], species: ['Ar'], frac: [0, 0, 0] });
+    expect(() => resolveSearchOptions({ ...OPTIONS, formula: 'Ar2', given: [{ pressure: P, structure: half }] })).toThrow(/given structure 1 .*whole formula units/);
+    expect(() => resolveSearchOptions({ ...OPTIONS, given: [{ pressure: 5, structure: fcc }] })).toThrow(/given structure 1: its pressure 5 GPa/);
   });
 });

@@ -21,7 +21,7 @@ import { writePoscar } from '../io/poscar.js';
 import { Structure } from '../structure/structure.js';
 import { ConfigError, parseRunConfig, type RunConfig } from '../workflow/config.js';
 import { EngineFailure, runLoop, type SschaJob, type SschaOutcome } from '../workflow/loop.js';
-import { runSschaCli } from './sscha.js';
+import { HarmonicStartEngineError, runSschaCli } from './sscha.js';
 import { probeSpecies } from './search.js';
 import { parseFormula } from '../search/composition.js';
 import { SearchError } from '../search/search.js';
@@ -158,18 +158,15 @@ export async function runCli(path: string, o: RunCliOptions): Promise<number> {
         });
       } catch (e) {
         // the engine dying on the harmonic start is reported by the SSCHA as a user error
-        if (e instanceof UserError && e.message.startsWith('harmonic force constants: ')) throw new EngineFailure(`SSCHA of ${job.phase} at ${job.pressure} GPa (round ${job.round}): engine failed: ${e.message}`);
+        if (e instanceof HarmonicStartEngineError) throw new EngineFailure(`SSCHA of ${job.phase} at ${job.pressure} GPa (round ${job.round}): engine failed: ${e.message}`);
         throw e;
       } finally {
         process.stderr.write = write;
       }
     }
     const said = captured.filter((l) => l).map((l) => l.replace(/^anharm: /, '')).join('; ');
-    if (run.exitCode !== 0) {
-      const manifest = store.readJson<{ status?: string; message?: string }>('manifest.json');
-      // the engine died (not the physics): stop the whole run, which resumes from here
-      if (manifest?.message?.startsWith('engine failed')) throw new EngineFailure(`SSCHA of ${job.phase} at ${job.pressure} GPa (round ${job.round}): ${manifest.message.split('; ')[0]}`);
-    }
+    // the engine died (not the physics): stop the whole run, which resumes from here
+    if (run.engineFailure !== undefined) throw new EngineFailure(`SSCHA of ${job.phase} at ${job.pressure} GPa (round ${job.round}): engine failed: ${run.engineFailure}`);
     if (run.exitCode !== 0 || !run.result) throw new UserError(`SSCHA of ${job.phase} at ${job.pressure} GPa failed${said ? ` (${said})` : ''} (see ${join(folder, 'sscha')})`);
     const r = run.result as Record<string, any>;
     const g = r.gibbs as Record<string, number>;

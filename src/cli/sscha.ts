@@ -172,7 +172,12 @@ type Core = Pick<
 export interface SschaRun {
   exitCode: number;
   result?: Record<string, unknown>;
+  /** The engine died (not the physics): the run folder resumes once the engine works again. */
+  engineFailure?: string;
 }
+
+/** The engine died while computing the harmonic starting point (a user error for `anharm sscha`). */
+export class HarmonicStartEngineError extends UserError {}
 
 export async function runSschaCli(file: string, o: SschaCliOptions): Promise<SschaRun> {
   // ---- options
@@ -318,7 +323,7 @@ export async function runSschaCli(file: string, o: SschaCliOptions): Promise<Ssc
       try {
         phiHarm = (await computeForceConstants(calc, unit, supercell, { symmetry: symprec })).phi;
       } catch (e) {
-        if (e instanceof CalculatorError) throw new UserError(`harmonic force constants: ${e.message.split('\n')[0]}`);
+        if (e instanceof CalculatorError) throw new HarmonicStartEngineError(`harmonic force constants: ${e.message.split('\n')[0]}`);
         asUserError(e);
       }
     }
@@ -639,7 +644,7 @@ function engineFailure(
   } else msg = `engine failed: ${first}; nothing was saved (no --out DIR): rerun with --out DIR to make the run resumable`;
   void store; // everything was written as it arrived (and the partial state by the caller)
   process.stderr.write(`anharm: ${msg}\n`);
-  return { exitCode: 1 };
+  return { exitCode: 1, engineFailure: first };
 }
 
 function invCell(c: ArrayLike<number>): number[] {

@@ -384,9 +384,9 @@ export async function runSschaVariableCell(opts: VariableCellOptions): Promise<V
       const onEvaluated = opts.onEvaluated;
       await evaluatePopulation(pop, opts.calculator, structure, { stress: true, batchSize: opts.batchSize, signal: opts.signal, onProgress: onEvaluated && (() => onEvaluated(pop)) });
     } catch (e) {
-      // an engine failing on a strained cell: most likely an impossible pressure; anything else
+      // an engine failing on a strained cell (a dead engine, or a pressure out of its reach); anything else
       // (abort, the first cell) is rethrown as it is, with the partial results attached
-      if (e instanceof CalculatorError && p > 0) fail(new VariableCellError(`impossible pressure? the engine failed on the strained cell (${describeCell()}): ${e.message}`, { cause: e }));
+      if (e instanceof CalculatorError && p > 0) fail(new VariableCellError(`the engine failed on the strained cell (${describeCell()}): ${e.message} (an engine that fails only on strained cells may mean a pressure out of its reach)`, { cause: e }));
       fail(e);
     }
     if (!pop.stresses) fail(new VariableCellError(`${opts.calculator.name} returned no stresses: the variable-cell SSCHA needs them`));

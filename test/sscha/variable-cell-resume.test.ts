@@ -123,7 +123,7 @@ describe('variable-cell SSCHA: persistence and resume', () => {
         err = e;
       }
       expect(dying.evaluations).toBe(K);
-      // population 0: the engine error itself; later ones: reported as a possible impossible pressure, the cause kept
+      // population 0: the engine error itself; later ones: the strained cell named, the cause kept
       if (K < NC) expect(err).toBeInstanceOf(CalculatorError);
       else {
         expect(err).toBeInstanceOf(VariableCellError);

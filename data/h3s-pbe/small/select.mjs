@@ -1,12 +1,12 @@
 // Pick the search endpoints worth labelling (physics.md 8 stage B, 6.6): from the journals of
 // `anharm search` runs driven by an MLIP model, (1) the lowest-enthalpy unique structures per pressure
 // (Oganov-Valle duplicates removed), (2) up to --cap more chosen by MaxVol against the model's active set
-// (highest grade first), (3) up to --failed failed relaxations whose shortest distance is still
-// >= --dmin Å. Writes them as extended XYZ with a unique `key` (PREFIX-p<P>-<id>) and prints a table of
+// (highest grade first), (3) up to --failed failed relaxations; (2) and (3) only among structures
+// whose shortest H-H is >= --hhmin and S-H >= --shmin Å (closer contacts overlap the PAW spheres). Writes them as extended XYZ with a unique `key` (PREFIX-p<P>-<id>) and prints a table of
 // every endpoint (pressure, id, status, H/atom, grade, shortest H-H / S-H).
 //
 //   node data/h3s-pbe/small/select.mjs MODEL.json OUT.extxyz SEARCHDIR... [--prefix r1] [--low 3]
-//        [--cap 8] [--failed 3] [--dmin 0.45]
+//        [--cap 8] [--failed 3] [--hhmin 0.5] [--shmin 0.85]
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
@@ -29,7 +29,9 @@ const prefix = flags.get('prefix') ?? 'r1';
 const nLow = Number(flags.get('low') ?? 3);
 const cap = Number(flags.get('cap') ?? 8);
 const nFailed = Number(flags.get('failed') ?? 3);
-const dmin = Number(flags.get('dmin') ?? 0.45);
+const hhmin = Number(flags.get('hhmin') ?? 0.5);
+const shmin = Number(flags.get('shmin') ?? 0.85);
+const physical = (x) => x.hh >= hhmin && x.sh >= shmin && x.any >= Math.min(hhmin, shmin);
 
 const k = await loadKernels();
 const model = await loadMlipModel(modelPath, { kernels: k });
@@ -96,13 +98,13 @@ for (const p of [...new Set(ends.map((x) => x.p))]) {
   for (const x of uniq) chosen.set(key(x), { ...x, why: 'low' });
 }
 // (2) MaxVol selection among the rest that the model can evaluate
-const pool = ends.filter((x) => !chosen.has(key(x)) && Number.isFinite(x.grade) && x.any >= dmin);
+const pool = ends.filter((x) => !chosen.has(key(x)) && Number.isFinite(x.grade) && physical(x));
 if (pool.length && cap > 0) {
   const sel = model.select(k, pool.map((x) => x.s), { cap, minGrade: 1.0 });
   for (const i of sel.selected) chosen.set(key(pool[i]), { ...pool[i], why: 'maxvol' });
 }
 // (3) failed relaxations, physical enough to label
-const failed = ends.filter((x) => x.status === 'failed' && !chosen.has(key(x)) && x.any >= dmin).slice(0, nFailed);
+const failed = ends.filter((x) => x.status === 'failed' && !chosen.has(key(x)) && physical(x)).slice(0, nFailed);
 for (const x of failed) chosen.set(key(x), { ...x, why: 'failed' });
 
 const fmt = (v, n = 3) => (Number.isFinite(v) ? v.toFixed(n) : String(v));

@@ -1,0 +1,95 @@
+#!/usr/bin/env node
+// Hydrogen-bond symmetrisation of H3S, static against quantum (SSCHA, T = 0), with an H-S model:
+// at each pressure, R3m.vasp is relaxed with the model keeping R3m (the static structure), and a
+// variable-cell SSCHA of that structure (2×2×2, T = 0, R3m symmetry kept) gives the quantum centroids.
+// The two S-H distances of each H (short / long) say whether the bond is symmetric (Im-3m) or not
+// (R3m). Writes symmetrisation.json and symmetrisation.svg into --out and prints a table.
+//
+//   npm run build
+//   node examples/h3s/symmetrisation.mjs [--model examples/h3s/h3s-pbe-mtp.json] [--pressures 80,100,...]
+//        [--configs 100] [--out examples/h3s/symmetrisation]
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { linePlot } from '../../dist/src/plot/svg.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const BIN = resolve(HERE, '../../dist/bin/anharm.js');
+const args = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : dflt;
+};
+const model = resolve(opt('model', join(HERE, 'h3s-pbe-mtp.json')));
+const pressures = opt('pressures', '80,100,120,140,160,180,200').split(',').map(Number);
+const configs = opt('configs', '100');
+const out = resolve(opt('out', join(HERE, 'symmetrisation')));
+mkdirSync(out, { recursive: true });
+
+const anharm = (...a) => execFileSync(process.execPath, [BIN, ...a], { encoding: 'utf8', maxBuffer: 1 << 28 });
+
+/** Short and long S-H distance of every H (cell rows in Å, fractional positions). */
+function bonds(cell, species, frac) {
+  const cart = (f) => [0, 1, 2].map((c) => f[0] * cell[0][c] + f[1] * cell[1][c] + f[2] * cell[2][c]);
+  const out = [];
+  for (let i = 0; i < species.length; i++) {
+    if (species[i] !== 'H') continue;
+    const d = [];
+    for (let j = 0; j < species.length; j++) {
+      if (species[j] !== 'S') continue;
+      for (let a = -2; a <= 2; a++) for (let b = -2; b <= 2; b++) for (let c = -2; c <= 2; c++) {
+        const df = [frac[3 * j] - frac[3 * i] + a, frac[3 * j + 1] - frac[3 * i + 1] + b, frac[3 * j + 2] - frac[3 * i + 2] + c];
+        const v = cart(df);
+        d.push(Math.hypot(v[0], v[1], v[2]));
+      }
+    }
+    d.sort((x, y) => x - y);
+    out.push([d[0], d[1]]);
+  }
+  return out;
+}
+
+function readPoscar(path) {
+  const l = readFileSync(path, 'utf8').split('\n');
+  const scale = Number(l[1]);
+  const cell = [2, 3, 4].map((i) => l[i].trim().split(/\s+/).map((x) => scale * Number(x)));
+  const names = l[5].trim().split(/\s+/);
+  const counts = l[6].trim().split(/\s+/).map(Number);
+  const species = names.flatMap((n, i) => Array(counts[i]).fill(n));
+  const frac = [];
+  for (let i = 0; i < species.length; i++) frac.push(...l[8 + i].trim().split(/\s+/).slice(0, 3).map(Number));
+  return { cell, species, frac };
+}
+
+const rows = [];
+for (const P of pressures) {
+  const staticFile = join(out, `static-${P}.vasp`);
+  const r = JSON.parse(anharm('relax', join(HERE, 'R3m.vasp'), '--potential', model, '--pressure', String(P), '--keep-symmetry', '--fmax', '0.005', '--smax', '0.1', '--json', '--out', staticFile));
+  const st = readPoscar(staticFile);
+  const sb = bonds(st.cell, st.species, st.frac);
+  const folder = join(out, `sscha-${P}`);
+  const lines = anharm('sscha', staticFile, '--potential', model, '--supercell', '2', '2', '2', '--temperature', '0', '--configs', configs, '--pressure', String(P),
+    '--symprec', '0.01', '--seed', '1', '--out', folder, '--json').trim().split('\n');
+  const res = JSON.parse(lines[lines.length - 1]);
+  const qb = bonds(res.cell, st.species, res.centroids.primitiveFrac);
+  const row = {
+    pressure: P, staticShort: sb[0][0], staticLong: sb[0][1], staticEnthalpyPerAtom: r.enthalpyPerAtom,
+    ssChaShort: qb[0][0], ssChaLong: qb[0][1], gibbsPerAtom: res.gibbs.perAtom, gibbsError: res.gibbs.perAtomErr, converged: res.converged,
+  };
+  rows.push(row);
+  console.log(`${P} GPa: static S-H ${row.staticShort.toFixed(3)} / ${row.staticLong.toFixed(3)} Å; SSCHA ${row.ssChaShort.toFixed(3)} / ${row.ssChaLong.toFixed(3)} Å${res.converged ? '' : ' (SSCHA not converged)'}`);
+}
+writeFileSync(join(out, 'symmetrisation.json'), JSON.stringify({ model, configs: Number(configs), rows }, null, 1) + '\n');
+const x = rows.map((r) => r.pressure);
+writeFileSync(join(out, 'symmetrisation.svg'), linePlot({
+  title: 'H3S: S-H distances of the hydrogen bond, static vs quantum (SSCHA, T = 0)',
+  xLabel: 'pressure (GPa)', yLabel: 'S-H distance (Å)',
+  series: [
+    { x, y: rows.map((r) => r.staticLong), label: 'static, long', color: '#d62728' },
+    { x, y: rows.map((r) => r.staticShort), label: 'static, short', color: '#d62728', dash: '5,4' },
+    { x, y: rows.map((r) => r.ssChaLong), label: 'SSCHA centroids, long', color: '#1f77b4' },
+    { x, y: rows.map((r) => r.ssChaShort), label: 'SSCHA centroids, short', color: '#1f77b4', dash: '5,4' },
+  ],
+}));
+console.log(`written: ${join(out, 'symmetrisation.json')}, ${join(out, 'symmetrisation.svg')}`);

@@ -517,7 +517,7 @@ export async function runLoop(config: RunConfig, env: LoopEnvironment): Promise<
     const complete = results.size === candidates.length * config.pressures.length;
     if (!complete) say('sscha', `round ${round}: ${candidates.length * config.pressures.length - results.size} SSCHA run(s) failed`);
     if (newLabels === 0 && complete) {
-      say('learn', `round ${round}: no configuration above grade ${config.mlip.gradeSelect}: the MLIP is trusted on every ensemble`);
+      say('learn', env.referenceIsModel ? `round ${round}: the reference is the model itself: nothing to learn` : `round ${round}: no configuration above grade ${config.mlip.gradeSelect}: the MLIP is trusted on every ensemble`);
       converged = true;
       break;
     }
@@ -564,7 +564,9 @@ export async function runLoop(config: RunConfig, env: LoopEnvironment): Promise<
   }
   const referenceCalls = labels.countByStage();
   const notes = [
-    converged ? `The loop converged after ${rounds} round(s).` : `The loop stopped after ${rounds} round(s) without meeting the convergence rules (physics.md 8).`,
+    env.referenceIsModel
+      ? 'The reference engine is the starting model itself: nothing was labelled or learnt, and G carries no model error (the model\'s own validation errors are in its provenance). Rerun with --reference gpaw to learn from DFT.'
+      : converged ? `The loop converged after ${rounds} round(s).` : `The loop stopped after ${rounds} round(s) without meeting the convergence rules (physics.md 8).`,
     spot.size
       ? `G includes the spot-check correction ⟨V_ref − V_MLIP⟩ on ${config.sscha.spotCheck} configurations of each final ensemble; its standard error is the model error.`
       : `Model error of G: ${lastErrors ? `energy RMSE of the MLIP on the ${lastLabelled} configurations labelled last` : 'none estimated'}.`,
@@ -580,7 +582,7 @@ export async function runLoop(config: RunConfig, env: LoopEnvironment): Promise<
   const html = reportHtml(report);
   const json = {
     format: 'anharm-run-result', version: 1, formula: config.formula, temperature: config.temperature, pressures: config.pressures,
-    converged, rounds, referenceCalls,
+    converged, rounds, referenceCalls, referenceIsModel: !!env.referenceIsModel,
     spotCheck: Object.fromEntries(spot),
     uncorrected: Object.fromEntries([...results].map(([id, o]) => [id, { g: o.g, gError: o.gError }])),
     ranking: config.pressures.map((p) => ({ pressure: p, phases: rankAtPressure(phases.filter((x) => x.pressure === p)).map((r) => { const { dispersionSvg: _d, ...rest } = r as typeof r & PhaseResult; return rest; }) })),

@@ -6,7 +6,9 @@
 // every endpoint (pressure, id, status, H/atom, grade, shortest H-H / S-H).
 //
 //   node data/h3s-pbe/small/select.mjs MODEL.json OUT.extxyz SEARCHDIR... [--prefix r1] [--low 3]
-//        [--cap 8] [--failed 3] [--hhmin 0.5] [--shmin 0.85]
+//        [--cap 8] [--failed 3] [--hhmin 0.5] [--shmin 0.85] [--vmin 2.7]
+// A selected structure collapsed below --vmin Å³/atom (thousands of GPa in DFT: useless labels that would
+// dominate the least squares) is scaled up to --vmin before labelling (kind ...-rescaled).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
@@ -31,6 +33,7 @@ const cap = Number(flags.get('cap') ?? 8);
 const nFailed = Number(flags.get('failed') ?? 3);
 const hhmin = Number(flags.get('hhmin') ?? 0.5);
 const shmin = Number(flags.get('shmin') ?? 0.85);
+const vmin = Number(flags.get('vmin') ?? 2.7);
 const physical = (x) => x.hh >= hhmin && x.sh >= shmin && x.any >= Math.min(hhmin, shmin);
 
 const k = await loadKernels();
@@ -112,9 +115,10 @@ for (const x of ends.sort((a, b) => a.p - b.p || a.H - b.H)) {
   const c = chosen.get(key(x));
   console.log(`${x.p} ${x.id} ${x.status}${x.failure ? ` (${x.failure.slice(0, 60)})` : ''} H=${fmt(x.H, 4)} grade=${fmt(x.grade, 1)} HH=${fmt(x.hh)} SH=${fmt(x.sh)} n=${x.s.natoms}${c ? ` <- ${c.why}` : ''}`);
 }
+const { scaleToVolume } = await import(join(root, 'dist/src/search/constraints.js'));
 const frames = [...chosen.entries()].map(([kk, x]) => ({
-  structure: x.s,
-  info: { key: kk, kind: x.why, pressure: x.p, status: x.status, mlip_h: Number.isFinite(x.H) ? x.H : -1, grade: Number.isFinite(x.grade) ? x.grade : -1 },
+  structure: x.s.volume / x.s.natoms < vmin ? scaleToVolume(x.s, vmin * x.s.natoms) : x.s,
+  info: { key: kk, kind: x.s.volume / x.s.natoms < vmin ? `${x.why}-rescaled` : x.why, pressure: x.p, status: x.status, mlip_h: Number.isFinite(x.H) ? x.H : -1, grade: Number.isFinite(x.grade) ? x.grade : -1 },
 }));
 writeFileSync(out, writeExtxyz(frames));
 console.error(`${ends.length} endpoints, ${frames.length} selected -> ${out}`);

@@ -6,7 +6,8 @@ every frame whose position in its round file is = 4 (mod 5). Complete frames onl
 Usage: split.py WORKDIR  ->  WORKDIR/train.extxyz, WORKDIR/test-bcc.extxyz, WORKDIR/test-small.extxyz,
 WORKDIR/small-<round>.extxyz (all frames of a round, for errors on fresh labels).
 Environment: FMAX (eV/A) leaves out of training and testing the small frames whose largest DFT force
-component exceeds it (unrelaxed random structures with near-collisions: tens of eV/A), default 1e9."""
+component exceeds it (unrelaxed random structures with near-collisions: tens of eV/A), default 1e9;
+PMAX (GPa, default 1000) those whose DFT pressure exceeds it (search endpoints collapsed by an early model)."""
 import glob, io, os, sys
 import numpy as np
 from ase.io import read, write
@@ -14,6 +15,7 @@ from ase.io import read, write
 here = os.path.dirname(os.path.abspath(__file__))
 work = sys.argv[1]
 fmax = float(os.environ.get('FMAX', '1e9'))
+pmax = float(os.environ.get('PMAX', '1000'))
 os.makedirs(work, exist_ok=True)
 train, test_bcc, test_small = [], [], []
 for f in sorted(glob.glob(os.path.join(here, '..', 'chunk-seed*.extxyz'))):
@@ -25,7 +27,7 @@ for f in sorted(glob.glob(os.path.join(here, 'round*.extxyz'))):
     frames = read(f, ':')
     write(os.path.join(work, 'small-' + os.path.basename(f)), frames, format='extxyz')
     for i, a in enumerate(frames):
-        if np.abs(a.get_forces()).max() > fmax:
+        if np.abs(a.get_forces()).max() > fmax or -a.get_stress()[:3].mean() * 160.21766 > pmax:
             continue
         (test_small if i % 5 == 4 else train).append(a)
 for name, frames in (('train', train), ('test-bcc', test_bcc), ('test-small', test_small)):

@@ -3,14 +3,16 @@
 // at each pressure, R3m.vasp is relaxed with the model keeping R3m (the static structure), and a
 // variable-cell SSCHA of that structure (2×2×2, T = 0, R3m symmetry kept) gives the quantum centroids.
 // The two S-H distances of each H (short / long) say whether the bond is symmetric (Im-3m) or not
-// (R3m). Writes symmetrisation.json and symmetrisation.svg into --out and prints a table.
+// (R3m). Also the static enthalpy of each phase file (--phases, default Im-3m, R3m and Cccm when
+// present) relaxed keeping its symmetry, against Im-3m. Writes symmetrisation.json, symmetrisation.svg
+// and enthalpy.svg into --out and prints tables.
 //
 //   npm run build
 //   node examples/h3s/symmetrisation.mjs [--model examples/h3s/h3s-pbe-mtp.json] [--pressures 80,100,...]
 //        [--configs 100] [--out examples/h3s/symmetrisation]
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { linePlot } from '../../dist/src/plot/svg.js';
 
@@ -62,6 +64,20 @@ function readPoscar(path) {
   return { cell, species, frac };
 }
 
+// static enthalpy of every phase file (relaxed keeping its symmetry) against Im-3m, at each pressure
+const phaseFiles = opt('phases', ['Im-3m.vasp', 'R3m.vasp', 'Cccm.vasp'].map((f) => join(HERE, f)).filter((f) => existsSync(f)).join(',')).split(',');
+const enthalpies = [];
+for (const P of pressures) {
+  const row = { pressure: P };
+  for (const f of phaseFiles) {
+    const name = basename(f).replace(/\.[^.]*$/, '');
+    const r = JSON.parse(anharm('relax', f, '--potential', model, '--pressure', String(P), '--keep-symmetry', '--fmax', '0.005', '--smax', '0.1', '--json', '--out', join(out, `static-${name}-${P}.vasp`)));
+    row[name] = r.enthalpyPerAtom;
+  }
+  enthalpies.push(row);
+  console.log(`${P} GPa: ` + phaseFiles.map((f) => basename(f).replace(/\.[^.]*$/, '')).map((n) => `${n} ${(1000 * (row[n] - row['Im-3m'])).toFixed(2)}`).join(', ') + ' meV/atom (H − H(Im-3m))');
+}
+
 const rows = [];
 for (const P of pressures) {
   const staticFile = join(out, `static-${P}.vasp`);
@@ -80,7 +96,14 @@ for (const P of pressures) {
   rows.push(row);
   console.log(`${P} GPa: static S-H ${row.staticShort.toFixed(3)} / ${row.staticLong.toFixed(3)} Å; SSCHA ${row.ssChaShort.toFixed(3)} / ${row.ssChaLong.toFixed(3)} Å${res.converged ? '' : ' (SSCHA not converged)'}`);
 }
-writeFileSync(join(out, 'symmetrisation.json'), JSON.stringify({ model, configs: Number(configs), rows }, null, 1) + '\n');
+writeFileSync(join(out, 'symmetrisation.json'), JSON.stringify({ model, configs: Number(configs), rows, enthalpies }, null, 1) + '\n');
+const names = phaseFiles.map((f) => basename(f).replace(/\.[^.]*$/, ''));
+writeFileSync(join(out, 'enthalpy.svg'), linePlot({
+  title: 'H3S: static enthalpy per atom relative to Im-3m (model)',
+  xLabel: 'pressure (GPa)', yLabel: 'H − H(Im-3m) (meV/atom)',
+  series: names.map((n) => ({ x: enthalpies.map((r) => r.pressure), y: enthalpies.map((r) => 1000 * (r[n] - r['Im-3m'])), label: n })),
+  hLines: [{ y: 0 }],
+}));
 const x = rows.map((r) => r.pressure);
 writeFileSync(join(out, 'symmetrisation.svg'), linePlot({
   title: 'H3S: S-H distances of the hydrogen bond, static vs quantum (SSCHA, T = 0)',
@@ -92,4 +115,4 @@ writeFileSync(join(out, 'symmetrisation.svg'), linePlot({
     { x, y: rows.map((r) => r.ssChaShort), label: 'SSCHA centroids, short', color: '#1f77b4', dash: '5,4' },
   ],
 }));
-console.log(`written: ${join(out, 'symmetrisation.json')}, ${join(out, 'symmetrisation.svg')}`);
+console.log(`written: ${join(out, 'symmetrisation.json')}, ${join(out, 'symmetrisation.svg')}, ${join(out, 'enthalpy.svg')}`);

@@ -64,7 +64,7 @@ export async function runCli(path: string, o: RunCliOptions): Promise<number> {
   const { config, dir, file } = await readRunConfig(path);
   if (o.reference) {
     if (o.reference !== 'gpaw' && !o.reference.startsWith('ipi')) throw new UserError(`option --reference: expected "gpaw", got "${o.reference}"`);
-    config.reference = o.reference === 'gpaw' ? { engine: 'gpaw', cutoff: 400, kspacing: 0.25, smearing: 0.1, clients: 1 } : config.reference;
+    config.reference = o.reference === 'gpaw' ? { engine: 'gpaw', ...config.gpaw } : config.reference;
   }
   const at = (p: string) => (isAbsolute(p) ? p : join(dir, p));
   const out = o.out ?? join(dir, 'run');

@@ -37,6 +37,8 @@ export interface RunConfig {
     volumePerAtom: number | null;
   };
   reference: ReferenceSpec;
+  /** GPAW settings whenever GPAW is the reference (reference.engine "gpaw", or `--reference gpaw`). */
+  gpaw: { cutoff: number; kspacing: number; smearing: number; clients: number };
   mlip: {
     /** Starting training data (extended XYZ files). */
     data: string[];
@@ -128,7 +130,7 @@ function section(obj: Json, key: string, where: string): Json {
 /** Validate a parsed configuration and fill the defaults. `where` names the file in messages. */
 export function parseRunConfig(raw: unknown, where = 'config'): RunConfig {
   if (!isObj(raw)) throw new ConfigError(`${where}: the configuration must be an object`);
-  known(raw, ['formula', 'pressures', 'formulaUnits', 'temperature', 'seed', 'explore', 'reference', 'mlip', 'sscha'], where);
+  known(raw, ['formula', 'pressures', 'formulaUnits', 'temperature', 'seed', 'explore', 'reference', 'gpaw', 'mlip', 'sscha'], where);
   const formula = string(raw.formula, `${where}: formula`);
   if (!/^([A-Z][a-z]?\d*)+$/.test(formula)) throw new ConfigError(`${where}: formula must look like "H3S", got ${JSON.stringify(formula)}`);
   const pressures = list(raw.pressures, `${where}: pressures`, undefined, (x, w) => number(x, w, undefined, (p) => p >= 0 && p <= 2000, 'a pressure in GPa between 0 and 2000'));
@@ -146,6 +148,15 @@ export function parseRunConfig(raw: unknown, where = 'config'): RunConfig {
     volumePerAtom: e.volumePerAtom === undefined ? null : number(e.volumePerAtom, `${where}: explore.volumePerAtom`, undefined, positive, 'a volume in Å³ per atom'),
   };
 
+  const gp = section(raw, 'gpaw', where);
+  known(gp, ['cutoff', 'kspacing', 'smearing', 'clients'], `${where}: gpaw`);
+  const gpawSettings = (o: Json, w: string) => ({
+    cutoff: number(o.cutoff, `${w}.cutoff`, DEFAULTS.gpaw.cutoff, positive, 'a plane-wave cutoff in eV'),
+    kspacing: number(o.kspacing, `${w}.kspacing`, DEFAULTS.gpaw.kspacing, positive, 'a k-point spacing in 1/Å'),
+    smearing: number(o.smearing, `${w}.smearing`, DEFAULTS.gpaw.smearing, positive, 'a Fermi-Dirac width in eV'),
+    clients: number(o.clients, `${w}.clients`, DEFAULTS.gpaw.clients, posInt, 'a positive integer'),
+  });
+  const gpaw = gpawSettings(gp, `${where}: gpaw`);
   const r = section(raw, 'reference', where);
   let reference: ReferenceSpec;
   const engine = r.engine === undefined ? 'potential' : r.engine;
@@ -154,13 +165,8 @@ export function parseRunConfig(raw: unknown, where = 'config'): RunConfig {
     reference = { engine, potential: string(r.potential, `${where}: reference.potential`, explore.potential) };
   } else if (engine === 'gpaw') {
     known(r, ['engine', 'cutoff', 'kspacing', 'smearing', 'clients'], `${where}: reference`);
-    reference = {
-      engine,
-      cutoff: number(r.cutoff, `${where}: reference.cutoff`, DEFAULTS.gpaw.cutoff, positive, 'a plane-wave cutoff in eV'),
-      kspacing: number(r.kspacing, `${where}: reference.kspacing`, DEFAULTS.gpaw.kspacing, positive, 'a k-point spacing in 1/Å'),
-      smearing: number(r.smearing, `${where}: reference.smearing`, DEFAULTS.gpaw.smearing, positive, 'a Fermi-Dirac width in eV'),
-      clients: number(r.clients, `${where}: reference.clients`, DEFAULTS.gpaw.clients, posInt, 'a positive integer'),
-    };
+    // the reference section's own settings win over the gpaw section's
+    reference = { engine, ...gpawSettings({ ...gp, ...r }, `${where}: reference`) };
   } else if (engine === 'ipi') {
     known(r, ['engine', 'address'], `${where}: reference`);
     reference = { engine, address: string(r.address, `${where}: reference.address`) };
@@ -206,5 +212,5 @@ export function parseRunConfig(raw: unknown, where = 'config'): RunConfig {
     hessian: s.hessian === undefined ? DEFAULTS.sscha.hessian : (s.hessian as boolean),
     spotCheck: number(s.spotCheck, `${where}: sscha.spotCheck`, DEFAULTS.sscha.spotCheck, (n) => Number.isInteger(n) && n >= 0, 'a non-negative integer'),
   };
-  return { formula, pressures: [...pressures].sort((a, b) => a - b), formulaUnits, temperature, seed, explore, reference, mlip, sscha };
+  return { formula, pressures: [...pressures].sort((a, b) => a - b), formulaUnits, temperature, seed, explore, reference, gpaw, mlip, sscha };
 }

@@ -16,6 +16,11 @@ describe('run configuration', () => {
   it('takes a GPAW reference with its defaults', () => {
     const c = parseRunConfig({ ...minimal, reference: { engine: 'gpaw', cutoff: 500 } });
     expect(c.reference).toEqual({ engine: 'gpaw', cutoff: 500, kspacing: 0.25, smearing: 0.1, clients: 1 });
+    // the gpaw section gives the settings (for --reference gpaw too); the reference section's own win
+    const g = parseRunConfig({ ...minimal, gpaw: { kspacing: 0.5, cutoff: 450 }, reference: { engine: 'gpaw', cutoff: 500 } });
+    expect(g.reference).toEqual({ engine: 'gpaw', cutoff: 500, kspacing: 0.5, smearing: 0.1, clients: 1 });
+    expect(g.gpaw).toEqual({ cutoff: 450, kspacing: 0.5, smearing: 0.1, clients: 1 });
+    expect(() => parseRunConfig({ ...minimal, gpaw: { kspacin: 0.5 } })).toThrow(/gpaw: unknown field "kspacin"/);
   });
   const bad: [string, unknown, RegExp][] = [
     ['not an object', [], /must be an object/],

@@ -1,12 +1,12 @@
 // Pick the search endpoints worth labelling (physics.md 8 stage B, 6.6): from the journals of
 // `anharm search` runs driven by an MLIP model, (1) the lowest-enthalpy unique structures per pressure
 // (Oganov-Valle duplicates removed), (2) up to --cap more chosen by MaxVol against the model's active set
-// (highest grade first), (3) up to --failed failed relaxations; (2) and (3) only among structures
-// whose shortest H-H is >= --hhmin and S-H >= --shmin Å (closer contacts overlap the PAW spheres). Writes them as extended XYZ with a unique `key` (PREFIX-p<P>-<id>) and prints a table of
+// (highest grade first), (3) up to --failed failed relaxations; all only among structures whose
+// shortest H-H, S-H, S-S are >= --hhmin, --shmin, --ssmin Å (closer contacts overlap the PAW spheres). Writes them as extended XYZ with a unique `key` (PREFIX-p<P>-<id>) and prints a table of
 // every endpoint (pressure, id, status, H/atom, grade, shortest H-H / S-H).
 //
 //   node data/h3s-pbe/small/select.mjs MODEL.json OUT.extxyz SEARCHDIR... [--prefix r1] [--low 3]
-//        [--cap 8] [--failed 3] [--hhmin 0.5] [--shmin 0.85] [--vmin 2.7]
+//        [--cap 8] [--failed 3] [--hhmin 0.5] [--shmin 0.85] [--ssmin 1.3] [--vmin 2.7]
 // A selected structure collapsed below --vmin Å³/atom (thousands of GPa in DFT: useless labels that would
 // dominate the least squares) is scaled up to --vmin before labelling (kind ...-rescaled).
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -34,7 +34,8 @@ const nFailed = Number(flags.get('failed') ?? 3);
 const hhmin = Number(flags.get('hhmin') ?? 0.5);
 const shmin = Number(flags.get('shmin') ?? 0.85);
 const vmin = Number(flags.get('vmin') ?? 2.7);
-const physical = (x) => x.hh >= hhmin && x.sh >= shmin && x.any >= Math.min(hhmin, shmin);
+const ssmin = Number(flags.get('ssmin') ?? 1.3);
+const physical = (x) => x.hh >= hhmin && x.sh >= shmin && x.ss >= ssmin;
 
 const k = await loadKernels();
 const model = await loadMlipModel(modelPath, { kernels: k });
@@ -43,7 +44,7 @@ function shortest(s) {
   // shortest H-H and S-H distances with periodic images (cells here are small: images within ±2)
   const cart = s.cartesian();
   const c = s.cell;
-  let hh = Infinity, sh = Infinity, any = Infinity;
+  let hh = Infinity, sh = Infinity, ss = Infinity, any = Infinity;
   for (let i = 0; i < s.natoms; i++)
     for (let j = i; j < s.natoms; j++)
       for (let a = -2; a <= 2; a++)
@@ -59,9 +60,10 @@ function shortest(s) {
             const pair = [s.species[i], s.species[j]].sort().join('-');
             if (pair === 'H-H') hh = Math.min(hh, r);
             else if (pair === 'H-S') sh = Math.min(sh, r);
+            else if (pair === 'S-S') ss = Math.min(ss, r);
             any = Math.min(any, r);
           }
-  return { hh, sh, any };
+  return { hh, sh, ss, any };
 }
 
 const ends = [];
@@ -90,7 +92,7 @@ const chosen = new Map();
 const key = (x) => `${prefix}-p${x.p}-${x.id}`;
 // (1) lowest unique per pressure
 for (const p of [...new Set(ends.map((x) => x.p))]) {
-  const ok = ends.filter((x) => x.p === p && x.status !== 'failed' && Number.isFinite(x.H)).sort((a, b) => a.H - b.H);
+  const ok = ends.filter((x) => x.p === p && x.status !== 'failed' && Number.isFinite(x.H) && physical(x)).sort((a, b) => a.H - b.H);
   const uniq = [];
   for (const x of ok) {
     x.fp = fingerprint(x.s);

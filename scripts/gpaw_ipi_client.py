@@ -40,6 +40,8 @@ atoms.calc = GPAW(mode=PW(a.ecut), xc='PBE', kpts=tuple(int(x) for x in a.kpts.s
                   occupations=FermiDirac(a.smearing), symmetry='off', txt=a.txt)
 # the socket client asks atoms.get_potential_energy(): answer with the force-consistent free energy
 atoms.get_potential_energy = lambda *args, **kw: Atoms.get_potential_energy(atoms, force_consistent=True)
-client = SocketClient(host=a.host, port=a.port, unixsocket=a.unix, timeout=600.0)
+# no timeout: a group's client waits as long as the toolkit works on other groups (a 32-atom label can
+# take longer than any fixed limit); it ends when the toolkit closes the socket or exits
+client = SocketClient(host=a.host, port=a.port, unixsocket=a.unix, timeout=None)
 client.run(atoms, use_stress=True)
 client.close()

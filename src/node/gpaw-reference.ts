@@ -38,9 +38,15 @@ const SCRIPT = ['../../scripts', '../../../scripts'].map((d) => resolve(HERE, d,
 interface Group {
   server: IpiServer;
   clients: ChildProcess[];
+  /** (Re)start client n of the group. */
+  start(n: number): void;
 }
 
+/** Restarts of crashed clients per group before the group is left to fail. */
+const MAX_RESTARTS = 5;
+
 class GpawReference implements Calculator {
+  private disposed = false;
   readonly name = 'GPAW (PBE, i-PI)';
   private readonly groups = new Map<string, Group>();
   private counter = 0;
@@ -55,7 +61,7 @@ class GpawReference implements Calculator {
     const name = `anharm-gpaw-${process.pid}-${this.counter++}`;
     const server = await IpiServer.listen({ unix: name, timeout: 600 });
     const clients: ChildProcess[] = [];
-    for (let c = 0; c < this.settings.clients; c++) {
+    const start = (c: number) => {
       const log = join(this.workdir, `${name}-${c}.txt`);
       const child = spawn(this.python, [SCRIPT, '--unix', name, '--symbols', s.species.join(','), '--ecut', String(this.settings.cutoff), '--kpts', kpts.join(','), '--smearing', String(this.settings.smearing), '--txt', log], {
         stdio: ['ignore', 'ignore', 'pipe'],
@@ -63,12 +69,18 @@ class GpawReference implements Calculator {
       });
       let err = '';
       child.stderr?.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-2000)));
-      child.on('exit', (code) => {
-        if (code) process.stderr.write(`anharm: GPAW client ${name}-${c} exited with code ${code}: ${err.trim().split('\n').pop() ?? ''}\n`);
+      child.on('exit', (code, signal) => {
+        if (this.disposed || (code === 0 && !signal)) return;
+        // a crashed client is replaced (its configuration was requeued by the server), a few times
+        const again = restarts++ < MAX_RESTARTS;
+        process.stderr.write(`anharm: GPAW client ${name}-${c} ${signal ? `was killed (${signal})` : `exited with code ${code}: ${err.trim().split('\n').pop() ?? ''}`}${again ? '; restarting it' : ''}\n`);
+        if (again) start(c);
       });
-      clients.push(child);
-    }
-    const g = { server, clients };
+      clients[c] = child;
+    };
+    let restarts = 0;
+    for (let c = 0; c < this.settings.clients; c++) start(c);
+    const g = { server, clients, start };
     this.groups.set(key, g);
     return g;
   }
@@ -81,6 +93,10 @@ class GpawReference implements Calculator {
       byGroup.set(g, [...(byGroup.get(g) ?? []), i]);
     }
     for (const [g, idx] of byGroup) {
+      // a client that died (killed, out of memory, a crash in GPAW) is replaced before the next work
+      g.clients.forEach((c, n) => {
+        if (c.exitCode !== null || c.signalCode !== null) g.start(n);
+      });
       const r = await g.server.compute(idx.map((i) => structures[i]), { ...options, stress: true });
       idx.forEach((i, j) => (out[i] = r[j]));
     }
@@ -88,6 +104,7 @@ class GpawReference implements Calculator {
   }
 
   async dispose(): Promise<void> {
+    this.disposed = true;
     for (const g of this.groups.values()) {
       await g.server.close();
       for (const c of g.clients) if (c.exitCode === null) c.kill();

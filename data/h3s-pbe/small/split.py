@@ -7,7 +7,8 @@ Usage: split.py WORKDIR  ->  WORKDIR/train.extxyz, WORKDIR/test-bcc.extxyz, WORK
 WORKDIR/small-<round>.extxyz (all frames of a round, for errors on fresh labels).
 Environment: FMAX (eV/A) leaves out of training and testing the small frames whose largest DFT force
 component exceeds it (unrelaxed random structures with near-collisions: tens of eV/A), default 1e9;
-PMAX (GPa, default 1000) those whose DFT pressure exceeds it (search endpoints collapsed by an early model)."""
+PMAX (GPa, default 1000) those whose DFT pressure exceeds it (search endpoints collapsed by an early model);
+ROUNDS (default: all) uses only round0 ... round<ROUNDS>."""
 import glob, io, os, sys
 import numpy as np
 from ase.io import read, write
@@ -16,13 +17,15 @@ here = os.path.dirname(os.path.abspath(__file__))
 work = sys.argv[1]
 fmax = float(os.environ.get('FMAX', '1e9'))
 pmax = float(os.environ.get('PMAX', '1000'))
+rounds = int(os.environ.get('ROUNDS', '1000000'))
 os.makedirs(work, exist_ok=True)
 train, test_bcc, test_small = [], [], []
 for f in sorted(glob.glob(os.path.join(here, '..', 'chunk-seed*.extxyz'))):
     for a in read(f, ':'):
         (test_bcc if int(a.info['index']) % 5 == 4 else train).append(a)
 for f in sorted(glob.glob(os.path.join(here, 'round*.extxyz'))):
-    if f.endswith('-input.extxyz'):
+    name = os.path.basename(f)[len('round'):-len('.extxyz')]
+    if not name.isdigit() or int(name) > rounds:
         continue
     frames = read(f, ':')
     write(os.path.join(work, 'small-' + os.path.basename(f)), frames, format='extxyz')

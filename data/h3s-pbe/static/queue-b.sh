@@ -10,6 +10,6 @@ done
 /usr/bin/python3 run.py pw700-fd0.03-k24 --stages hess --a-from pw700-fd0.03-k16 --pressures 170
 /usr/bin/python3 run.py pw400-fd0.1-k6 --stages relax --pressures 135,160,170
 /usr/bin/python3 check_supercell.py
-/usr/bin/python3 run.py pw900-fd0.03-k16 --stages eos,hess --agrid 2.96,3.0,3.04,3.08,3.12 --pressures 170,190
-/usr/bin/python3 run.py pw700-fd0.03-k16 --stages hess --pressures 180
-/usr/bin/python3 run.py pw700-fd0.03-k16 --stages relax --pressures 150,170,160
+# not run (replaced by queue-c.sh / queue-d.sh: k-points mattered more): /usr/bin/python3 run.py pw900-fd0.03-k16 --stages eos,hess --agrid 2.96,3.0,3.04,3.08,3.12 --pressures 170,190
+# not run (replaced by queue-c.sh / queue-d.sh: k-points mattered more): /usr/bin/python3 run.py pw700-fd0.03-k16 --stages hess --pressures 180
+# not run (replaced by queue-c.sh / queue-d.sh: k-points mattered more): /usr/bin/python3 run.py pw700-fd0.03-k16 --stages relax --pressures 150,170,160

@@ -37,6 +37,10 @@ for n in names:
                                mode_uv=[round(c, 3) for c in r['soft_mode_uv']],
                                seconds=r['seconds']) for r in h]
         d['P_instability_fixed_cell'] = crossing([r['P'] for r in h], [r['k_min'] for r in h])
+        if d['P_instability_fixed_cell'] is None and len(h) >= 2:
+            # no sign change: extrapolate linearly from the two lowest pressures
+            p1, p2, k1, k2 = h[0]['P'], h[1]['P'], h[0]['k_min'], h[1]['k_min']
+            d['P_instability_estimate'] = p1 - k1 * (p2 - p1) / (k2 - k1)
         if d['P_instability_fixed_cell'] is None and len(h) == 1:
             # one point (k / cutoff checks at the cell of pw700-fd0.03-k16): P - K/slope, with the
             # slope dK/dP at 170 GPa of pw700-fd0.03-k16 (the mean of its two secants, 150-190 GPa)
@@ -68,7 +72,8 @@ conv = [st[n]['P_instability_estimate'] for n in ('pw700-fd0.03-k24', 'pw700-fd0
 out['summary'] = {
     'P_c_training_fixed_cell': st.get('pw400-fd0.1-k6', {}).get('P_instability_fixed_cell'),
     'P_c_training_relaxed_bracket': st.get('pw400-fd0.1-k6', {}).get('P_symmetrisation_relaxed_bracket'),
-    'P_c_converged_range': [min(conv), max(conv)] if conv else None,
+    'P_c_converged_range_k24_k32_fd0.03': [min(conv), max(conv)] if conv else None,
+    'P_c_converged_k32': {n: st[n].get('P_instability_estimate') for n in ('pw700-fd0.03-k32', 'pw700-fd0.1-k32') if n in st},
     'literature': {'Duan2014_PBE_enthalpy': 180, 'Errea2016_classical': 175},
     'mlip_examples_h3s': [120, 140],
 }

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Hydrogen-bond symmetrisation of H3S, static against quantum (SSCHA, T = 0), with an H-S model:
 // at each pressure, R3m.vasp is relaxed with the model keeping R3m (the static structure), and a
-// variable-cell SSCHA of that structure (2×2×2, T = 0, R3m symmetry kept) gives the quantum centroids.
+// variable-cell SSCHA of that structure (2×2×2, T = 0) gives the quantum centroids. The SSCHA's symmetry
+// tolerance is 1e-3 Å, so that it keeps R3m (exact in the relaxed structure) and is free to end
+// symmetric or not; at 0.01 Å a nearly symmetric static structure would be forced into Im-3m.
 // The two S-H distances of each H (short / long) say whether the bond is symmetric (Im-3m) or not
 // (R3m). Also the static enthalpy of each phase file (--phases, default Im-3m, R3m and Cccm when
 // present) relaxed keeping its symmetry, against Im-3m. Writes symmetrisation.json, symmetrisation.svg
@@ -86,7 +88,7 @@ for (const P of pressures) {
   const sb = bonds(st.cell, st.species, st.frac);
   const folder = join(out, `sscha-${P}`);
   const lines = anharm('sscha', staticFile, '--potential', model, '--supercell', '2', '2', '2', '--temperature', '0', '--configs', configs, '--pressure', String(P),
-    '--symprec', '0.01', '--seed', '1', '--out', folder, '--json').trim().split('\n');
+    '--symprec', '0.001', '--seed', '1', '--out', folder, '--json').trim().split('\n');
   const res = JSON.parse(lines[lines.length - 1]);
   const qb = bonds(res.cell, st.species, res.centroids.primitiveFrac);
   const row = {

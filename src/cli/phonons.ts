@@ -192,7 +192,7 @@ export function registerPhonons(program: Command): void {
     .command('phonons')
     .description('harmonic phonons by symmetry-reduced finite displacements: band structure, DOS, F/S/Cv')
     .argument('<structure>', 'structure file (POSCAR, CIF, extxyz); give it before the options')
-    .option('--potential <file>', 'JSON potential file (built-in potentials)')
+    .option('--potential <file>', 'potential file: a built-in potential (JSON), an MLIP model (anharm train) or an ONNX model')
     .option('--supercell <n...>', 'supercell multiplicities along a1 a2 a3, e.g. --supercell 3 3 3')
     .option('--mesh <n...>', 'q-mesh for DOS and thermodynamics (Γ-centred); default ≈ 50 Å/|a_k|')
     .option('--path <spec>', 'band path: auto, or labels like "G-X-W|L-G" ("|" breaks the path)', 'auto')

@@ -177,9 +177,9 @@ export async function runRelax(file: string, o: RelaxCliOptions): Promise<void> 
 export function registerRelax(program: Command): void {
   program
     .command('relax')
-    .description('relax a structure at a target pressure (positions and cell) with a built-in potential; writes the relaxed structure')
+    .description('relax a structure at a target pressure (positions and cell) with a potential file; writes the relaxed structure')
     .argument('<structure>', 'structure file (POSCAR/CONTCAR/.vasp, .cif, .xyz/.extxyz)')
-    .option('--potential <file>', 'JSON potential file (lennard-jones, morse, stillinger-weber, bond-network)')
+    .option('--potential <file>', 'potential file: a built-in potential (JSON), an MLIP model (anharm train) or an ONNX model')
     .option('--pressure <GPa>', 'target pressure in GPa', '0')
     .option('--fmax <eV/Å>', 'force tolerance', '0.02')
     .option('--smax <GPa>', 'stress tolerance on |σ + P|', '0.5')

@@ -243,10 +243,10 @@ const collect = (v: string, prev: string[] = []) => [...prev, v];
 export function registerSearch(program: Command): void {
   program
     .command('search')
-    .description('evolutionary crystal-structure search at one or more pressures with a built-in potential; journalled run folder (rerun to resume)')
+    .description('evolutionary crystal-structure search at one or more pressures with a potential file; journalled run folder (rerun to resume)')
     .option('--formula <formula>', 'composition per formula unit, e.g. H3S')
     .option('--pressure <GPa>', 'target pressure in GPa; repeat or give a list (150,200)', collect)
-    .option('--potential <file>', 'JSON potential file (lennard-jones, morse, stillinger-weber)')
+    .option('--potential <file>', 'potential file: a built-in potential (JSON), an MLIP model (anharm train) or an ONNX model')
     .option('--out <dir>', 'run folder (journal, results.json, structures/, best-enthalpy.svg)')
     .option('--formula-units <n|lo-hi>', 'formula units per cell', '1-2')
     .option('--generations <n>', 'largest number of generations', '30')

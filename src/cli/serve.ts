@@ -100,7 +100,7 @@ export function registerServe(program: Command): void {
   program
     .command('serve')
     .description('run a built-in potential as an i-PI client (engine): connect to an i-PI server and answer its force requests until it sends EXIT')
-    .option('--potential <file>', 'JSON potential file (lennard-jones, morse, stillinger-weber, bond-network)')
+    .option('--potential <file>', 'potential file: a built-in potential (JSON), an MLIP model (anharm train) or an ONNX model')
     .option('--address <host>', 'server host for TCP', DEFAULT_IPI_ADDRESS)
     .option('--port <n>', `server TCP port (default ${DEFAULT_IPI_PORT})`)
     .option('--unix <name>', 'connect to the UNIX socket /tmp/ipi_<name> instead of TCP')

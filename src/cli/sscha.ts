@@ -51,6 +51,7 @@ import {
 import { StructureError, type Structure } from '../structure/structure.js';
 import { makeSupercell, type Supercell } from '../structure/supercell.js';
 import { analyzeSymmetry } from '../symmetry/analyze.js';
+import { symmetrizeStructure } from '../symmetry/idealize.js';
 import { SymmetryError } from '../symmetry/moyo.js';
 import { supercellOperations } from '../symmetry/operations.js';
 import { Symmetrizer } from '../symmetry/symmetrize.js';
@@ -206,6 +207,16 @@ export async function runSschaCli(file: string, o: SschaCliOptions): Promise<Ssc
     unit = await readStructureFile(file);
   } catch (e) {
     asUserError(e);
+  }
+  // a variable-cell run strains the cell with the exact operations found at --symprec: a structure
+  // symmetric only to that tolerance (a relaxed one) is made exactly symmetric first, or its strained
+  // cell loses the symmetry
+  if (pressure !== null && !o.startDyn) {
+    try {
+      unit = symmetrizeStructure(unit, symprec).structure;
+    } catch {
+      // left as it is: the symmetry analysis below reports what is wrong
+    }
   }
   // ---- start from a QE dynamical-matrix set?
   let dynPhi: { phi: Float64Array; grid: [number, number, number]; files: string[]; sha: string } | null = null;
@@ -674,7 +685,7 @@ export function registerSscha(program: Command): void {
     .command('sscha')
     .description('stochastic self-consistent harmonic approximation (fixed cell; variable cell with --pressure): anharmonic free energy, pressure, auxiliary and Hessian phonons; resumable run folder')
     .argument('<structure>', 'structure file (POSCAR, CIF, extxyz): the primitive/unit cell')
-    .option('--potential <file>', 'JSON potential file (built-in potentials)')
+    .option('--potential <file>', 'potential file: a built-in potential (JSON), an MLIP model (anharm train) or an ONNX model')
     .option('--supercell <n...>', 'supercell multiplicities along a1 a2 a3, e.g. --supercell 2 2 2')
     .option('--temperature <K>', 'temperature (K); 0 = quantum ground state')
     .option('--configs <n>', 'configurations per population (even: antithetic pairs)', '200')

@@ -579,6 +579,7 @@ export async function runLoop(config: RunConfig, env: LoopEnvironment): Promise<
       ? { ...(searchFigure ? { 'Search with the explorer: best enthalpy per generation': searchFigure } : {}), ...(mlipSearchFigure ? { 'Search with the MLIP (active learning): best enthalpy per generation': mlipSearchFigure } : {}) }
       : undefined,
     mlipErrors: lastErrors ? { energy: lastErrors.energyRmse, forces: lastErrors.forceRmse, labelled: lastLabelled } : undefined,
+    transitions: physicalTransitions(phases),
   };
   const html = reportHtml(report);
   const json = {
@@ -587,7 +588,7 @@ export async function runLoop(config: RunConfig, env: LoopEnvironment): Promise<
     spotCheck: Object.fromEntries(spot),
     uncorrected: Object.fromEntries([...results].map(([id, o]) => [id, { g: o.g, gError: o.gError }])),
     ranking: config.pressures.map((p) => ({ pressure: p, phases: rankAtPressure(phases.filter((x) => x.pressure === p)).map((r) => { const { dispersionSvg: _d, ...rest } = r as typeof r & PhaseResult; return rest; }) })),
-    transitions: transitions(phases),
+    transitions: physicalTransitions(phases),
     structures: Object.fromEntries([...relaxed].map(([id, s]) => [id, structureJson(s)])),
   };
   env.storage.write('report.html', html);
@@ -706,6 +707,20 @@ export function sameEndPoints(phases: readonly PhaseResult[]): string[] {
     }
   }
   return out;
+}
+
+/**
+ * G(P) crossings between phases that are different structures: a pair that ends as the same SSCHA
+ * structure at both pressures of a crossing only crosses by noise.
+ */
+export function physicalTransitions(phases: readonly PhaseResult[]) {
+  const same = (a: string, b: string, p: number) => sameEndPoints(phases.filter((x) => x.pressure === p && (x.phase === a || x.phase === b))).length > 0;
+  const pressures = [...new Set(phases.map((x) => x.pressure))].sort((x, y) => x - y);
+  return transitions(phases).filter((t) => {
+    const i = pressures.findIndex((p) => p > t.pressure);
+    const around = i <= 0 ? pressures : [pressures[i - 1], pressures[i]];
+    return !around.every((p) => same(t.below, t.above, p));
+  });
 }
 
 /** G of every phase minus the lowest G at each pressure (eV/atom), keyed "phase@P". */

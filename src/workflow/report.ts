@@ -36,6 +36,8 @@ export interface LoopReport {
   notes: string[];
   /** Extra SVG figures (title → SVG), e.g. the search's best enthalpy against generation. */
   figures?: Record<string, string>;
+  /** Transitions to list (default: every G(P) crossing of the phases). */
+  transitions?: Transition[];
 }
 
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf'];
@@ -103,7 +105,7 @@ export function reportHtml(r: LoopReport): string {
     parts.push(`<h2>${p} GPa</h2>`, rankingTable(r.phases.filter((x) => x.pressure === p)));
   }
   if (pressures.length > 1) {
-    parts.push('<h2>G(P) and transitions</h2>', gibbsSvg(r.phases), transitionList(transitions(r.phases)));
+    parts.push('<h2>G(P) and transitions</h2>', gibbsSvg(r.phases), transitionList(r.transitions ?? transitions(r.phases)));
   }
   const calls = Object.entries(r.referenceCalls);
   const total = calls.reduce((s, [, n]) => s + n, 0);

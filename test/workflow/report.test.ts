@@ -38,4 +38,22 @@ describe('phases that end as the same structure', () => {
     expect(notes[0]).toContain('At 150 GPa R3m and Im-3m end as the same structure');
     expect(notes[0]).toContain('0.94 ± 0.57 meV/atom');
   });
+
+  it('do not make a transition when they cross by noise at both pressures; different structures do', async () => {
+    const { physicalTransitions } = await import('../../src/workflow/loop.js');
+    const base = { gError: 0.0004, modelError: 0 };
+    const same = [
+      { ...base, phase: 'R3m', pressure: 150, g: 1.4435, spaceGroup: 'Im-3m (229)', volume: 3.654 },
+      { ...base, phase: 'Im-3m', pressure: 150, g: 1.4432, spaceGroup: 'Im-3m (229)', volume: 3.655 },
+      { ...base, phase: 'R3m', pressure: 200, g: 2.5349, spaceGroup: 'Im-3m (229)', volume: 3.353 },
+      { ...base, phase: 'Im-3m', pressure: 200, g: 2.5354, spaceGroup: 'Im-3m (229)', volume: 3.352 },
+    ];
+    expect(physicalTransitions(same)).toEqual([]);
+    // R3m staying R3m at 150 GPa: a real crossing
+    const different = same.map((x) => (x.phase === 'R3m' && x.pressure === 150 ? { ...x, spaceGroup: 'R3m (160)' } : x));
+    const t = physicalTransitions(different);
+    expect(t).toHaveLength(1);
+    expect(t[0].pressure).toBeGreaterThan(150);
+    expect(t[0].pressure).toBeLessThan(200);
+  });
 });

@@ -67,8 +67,8 @@ if chk:
     out['supercell_check'] = chk[-1]
 # headline numbers: training settings, and the converged range (PW 700, FD 0.03, k24 and k32)
 st = out['settings']
-conv = [st[n]['P_instability_estimate'] for n in ('pw700-fd0.03-k24', 'pw700-fd0.03-k32')
-        if n in st and 'P_instability_estimate' in st[n]]
+conv = [st[n].get('P_instability_fixed_cell') or st[n].get('P_instability_estimate')
+        for n in ('pw700-fd0.03-k24', 'pw700-fd0.03-k32') if n in st]
 out['summary'] = {
     'P_c_training_fixed_cell': st.get('pw400-fd0.1-k6', {}).get('P_instability_fixed_cell'),
     'P_c_training_relaxed_bracket': st.get('pw400-fd0.1-k6', {}).get('P_symmetrisation_relaxed_bracket'),

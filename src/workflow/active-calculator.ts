@@ -133,13 +133,17 @@ export class ActiveLearningCalculator implements Calculator {
           stop = worst;
           this.opts.ledger?.stop?.(batch, worst);
         }
-        if (selected.length > 0) {
-          const fresh = await this.labels.label(selected.map((i) => structures[i]), this.reference, this.stage);
+        const before = this.labels.size;
+        const fresh = selected.length > 0 ? await this.labels.label(selected.map((i) => structures[i]), this.reference, this.stage) : [];
+        // configurations labelled before and still extrapolative (kept out of the fit by the training
+        // window) bring nothing new: no retraining
+        if (this.labels.size > before) {
           const errors = evaluateErrors(this.model.basis, this.model.theta, fresh);
-          this.labelled += fresh.length;
+          const added = this.labels.size - before;
+          this.labelled += added;
           const data = withinWindow([...this.opts.baseData, ...this.labels.all()], this.opts.trainWindow);
           this.model = trainModel(this.k, this.model.basis, data, [], { seed: this.opts.seed }).model;
-          this.opts.ledger?.retrained(this.model, fresh.length, errors, batch);
+          this.opts.ledger?.retrained(this.model, added, errors, batch);
         }
       }
       this.opts.ledger?.evaluated(batch);

@@ -87,17 +87,24 @@ for (const P of pressures) {
   const st = readPoscar(staticFile);
   const sb = bonds(st.cell, st.species, st.frac);
   const folder = join(out, `sscha-${P}`);
-  const lines = anharm('sscha', staticFile, '--potential', model, '--supercell', '2', '2', '2', '--temperature', '0', '--configs', configs, '--pressure', String(P),
-    '--symprec', '0.001', '--seed', '1', '--out', folder, '--json').trim().split('\n');
-  const res = JSON.parse(lines[lines.length - 1]);
-  const qb = bonds(res.cell, st.species, res.centroids.primitiveFrac);
+  let res = null, failure = null;
+  try {
+    const lines = anharm('sscha', staticFile, '--potential', model, '--supercell', '2', '2', '2', '--temperature', '0', '--configs', configs, '--pressure', String(P),
+      '--symprec', '0.001', '--seed', '1', '--out', folder, '--json').trim().split('\n');
+    res = JSON.parse(lines[lines.length - 1]);
+  } catch (e) {
+    failure = String(e.stderr ?? e.message).trim().split('\n').pop();
+  }
+  const qb = res ? bonds(res.cell, st.species, res.centroids.primitiveFrac) : [[null, null]];
   const row = {
     pressure: P, staticShort: sb[0][0], staticLong: sb[0][1], staticEnthalpyPerAtom: r.enthalpyPerAtom,
-    ssChaShort: qb[0][0], ssChaLong: qb[0][1], gibbsPerAtom: res.gibbs.perAtom, gibbsError: res.gibbs.perAtomErr, converged: res.converged,
+    ssChaShort: qb[0][0], ssChaLong: qb[0][1], gibbsPerAtom: res?.gibbs.perAtom ?? null, gibbsError: res?.gibbs.perAtomErr ?? null, converged: res?.converged ?? false, failure,
   };
   rows.push(row);
-  console.log(`${P} GPa: static S-H ${row.staticShort.toFixed(3)} / ${row.staticLong.toFixed(3)} Å; SSCHA ${row.ssChaShort.toFixed(3)} / ${row.ssChaLong.toFixed(3)} Å${res.converged ? '' : ' (SSCHA not converged)'}`);
+  const q = res ? `SSCHA ${row.ssChaShort.toFixed(3)} / ${row.ssChaLong.toFixed(3)} Å${res.converged ? '' : ' (SSCHA not converged)'}` : `SSCHA failed: ${failure}`;
+  console.log(`${P} GPa: static S-H ${row.staticShort.toFixed(3)} / ${row.staticLong.toFixed(3)} Å; ${q}`);
 }
+const ok = rows.filter((r) => r.ssChaShort !== null);
 writeFileSync(join(out, 'symmetrisation.json'), JSON.stringify({ model, configs: Number(configs), rows, enthalpies }, null, 1) + '\n');
 const names = phaseFiles.map((f) => basename(f).replace(/\.[^.]*$/, ''));
 writeFileSync(join(out, 'enthalpy.svg'), linePlot({
@@ -113,8 +120,8 @@ writeFileSync(join(out, 'symmetrisation.svg'), linePlot({
   series: [
     { x, y: rows.map((r) => r.staticLong), label: 'static, long', color: '#d62728' },
     { x, y: rows.map((r) => r.staticShort), label: 'static, short', color: '#d62728', dash: '5,4' },
-    { x, y: rows.map((r) => r.ssChaLong), label: 'SSCHA centroids, long', color: '#1f77b4' },
-    { x, y: rows.map((r) => r.ssChaShort), label: 'SSCHA centroids, short', color: '#1f77b4', dash: '5,4' },
+    { x: ok.map((r) => r.pressure), y: ok.map((r) => r.ssChaLong), label: 'SSCHA centroids, long', color: '#1f77b4' },
+    { x: ok.map((r) => r.pressure), y: ok.map((r) => r.ssChaShort), label: 'SSCHA centroids, short', color: '#1f77b4', dash: '5,4' },
   ],
 }));
 console.log(`written: ${join(out, 'symmetrisation.json')}, ${join(out, 'symmetrisation.svg')}, ${join(out, 'enthalpy.svg')}`);

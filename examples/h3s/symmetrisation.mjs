@@ -11,7 +11,7 @@
 //
 //   npm run build
 //   node examples/h3s/symmetrisation.mjs [--model examples/h3s/h3s-pbe-mtp.json] [--pressures 80,100,...]
-//        [--configs 100] [--out examples/h3s/symmetrisation]
+//        [--configs 100] [--out examples/h3s/symmetrisation] [--plot-only]
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -66,10 +66,14 @@ function readPoscar(path) {
   return { cell, species, frac };
 }
 
+// --plot-only: redraw the figures from symmetrisation.json in --out
+const plotOnly = args.includes('--plot-only');
+const saved = plotOnly ? JSON.parse(readFileSync(join(out, 'symmetrisation.json'), 'utf8')) : null;
+
 // static enthalpy of every phase file (relaxed keeping its symmetry) against Im-3m, at each pressure
 const phaseFiles = opt('phases', ['Im-3m.vasp', 'R3m.vasp', 'Cccm.vasp'].map((f) => join(HERE, f)).filter((f) => existsSync(f)).join(',')).split(',');
-const enthalpies = [];
-for (const P of pressures) {
+const enthalpies = saved?.enthalpies ?? [];
+for (const P of plotOnly ? [] : pressures) {
   const row = { pressure: P };
   for (const f of phaseFiles) {
     const name = basename(f).replace(/\.[^.]*$/, '');
@@ -80,8 +84,8 @@ for (const P of pressures) {
   console.log(`${P} GPa: ` + phaseFiles.map((f) => basename(f).replace(/\.[^.]*$/, '')).map((n) => `${n} ${(1000 * (row[n] - row['Im-3m'])).toFixed(2)}`).join(', ') + ' meV/atom (H − H(Im-3m))');
 }
 
-const rows = [];
-for (const P of pressures) {
+const rows = saved?.rows ?? [];
+for (const P of plotOnly ? [] : pressures) {
   const staticFile = join(out, `static-${P}.vasp`);
   const r = JSON.parse(anharm('relax', join(HERE, 'R3m.vasp'), '--potential', model, '--pressure', String(P), '--keep-symmetry', '--fmax', '0.005', '--smax', '0.1', '--json', '--out', staticFile));
   const st = readPoscar(staticFile);
@@ -105,7 +109,10 @@ for (const P of pressures) {
   console.log(`${P} GPa: static S-H ${row.staticShort.toFixed(3)} / ${row.staticLong.toFixed(3)} Å; ${q}`);
 }
 const ok = rows.filter((r) => r.ssChaShort !== null);
-writeFileSync(join(out, 'symmetrisation.json'), JSON.stringify({ model, configs: Number(configs), rows, enthalpies }, null, 1) + '\n');
+if (!plotOnly) writeFileSync(join(out, 'symmetrisation.json'), JSON.stringify({ model, configs: Number(configs), rows, enthalpies }, null, 1) + '\n');
+// GPAW-PBE run directly (data/h3s-pbe/static, training settings): relaxed R3m, as markers
+const oracleFile = resolve(HERE, '../../data/h3s-pbe/static/results.json');
+const dft = existsSync(oracleFile) ? JSON.parse(readFileSync(oracleFile, 'utf8')).settings['pw400-fd0.1-k6'].relaxed : [];
 const names = phaseFiles.map((f) => basename(f).replace(/\.[^.]*$/, ''));
 writeFileSync(join(out, 'enthalpy.svg'), linePlot({
   title: 'H3S: static enthalpy per atom relative to Im-3m (model)',
@@ -118,10 +125,14 @@ writeFileSync(join(out, 'symmetrisation.svg'), linePlot({
   title: 'H3S: S-H distances of the hydrogen bond, static vs quantum (SSCHA, T = 0)',
   xLabel: 'pressure (GPa)', yLabel: 'S-H distance (Å)',
   series: [
-    { x, y: rows.map((r) => r.staticLong), label: 'static, long', color: '#d62728' },
-    { x, y: rows.map((r) => r.staticShort), label: 'static, short', color: '#d62728', dash: '5,4' },
-    { x: ok.map((r) => r.pressure), y: ok.map((r) => r.ssChaLong), label: 'SSCHA centroids, long', color: '#1f77b4' },
-    { x: ok.map((r) => r.pressure), y: ok.map((r) => r.ssChaShort), label: 'SSCHA centroids, short', color: '#1f77b4', dash: '5,4' },
+    { x, y: rows.map((r) => r.staticLong), label: 'static (MLIP), long', color: '#d62728' },
+    { x, y: rows.map((r) => r.staticShort), label: 'static (MLIP), short', color: '#d62728', dash: '5,4' },
+    { x: ok.map((r) => r.pressure), y: ok.map((r) => r.ssChaLong), label: 'SSCHA (MLIP), long', color: '#1f77b4' },
+    { x: ok.map((r) => r.pressure), y: ok.map((r) => r.ssChaShort), label: 'SSCHA (MLIP), short', color: '#1f77b4', dash: '5,4' },
+    ...(dft.length ? [
+      { x: dft.map((r) => r.P), y: dft.map((r) => r.sh_long), label: 'static, GPAW-PBE (long, short)', color: '#2ca02c', marker: 4 },
+      { x: dft.map((r) => r.P), y: dft.map((r) => r.sh_short), color: '#2ca02c', marker: 4 },
+    ] : []),
   ],
 }));
 console.log(`written: ${join(out, 'symmetrisation.json')}, ${join(out, 'symmetrisation.svg')}, ${join(out, 'enthalpy.svg')}`);

@@ -18,6 +18,7 @@ import type { MtpModel } from '../mlip/model.js';
 import type { Structure } from '../structure/structure.js';
 import type { Kernels } from '../wasm/kernels.js';
 import { configurationKey, type LabelStore } from './labels.js';
+import { reducedFormulaKey } from '../search/composition.js';
 
 /** Where the models of the batches are kept (the loop's journal and models/ folder). */
 export interface ModelLedger {
@@ -61,15 +62,7 @@ export interface ActiveLearningOptions {
  */
 export function withinWindow<T extends LabelledConfig>(data: readonly T[], window: number): T[] {
   if (!(window < Infinity)) return [...data];
-  const key = (d: T) => {
-    const n = new Map<string, number>();
-    for (const sp of d.structure.species) n.set(sp, (n.get(sp) ?? 0) + 1);
-    const sp = [...n.keys()].sort();
-    let g = 0;
-    const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
-    for (const x of n.values()) g = gcd(g, x);
-    return sp.map((x) => `${x}${n.get(x)! / g}`).join('');
-  };
+  const key = (d: T) => reducedFormulaKey(d.structure.species);
   const lowest = new Map<string, number>();
   for (const d of data) {
     const e = d.energy / d.structure.natoms;
@@ -133,17 +126,17 @@ export class ActiveLearningCalculator implements Calculator {
           stop = worst;
           this.opts.ledger?.stop?.(batch, worst);
         }
-        const before = this.labels.size;
         const fresh = selected.length > 0 ? await this.labels.label(selected.map((i) => structures[i]), this.reference, this.stage) : [];
-        // configurations labelled before and still extrapolative (kept out of the fit by the training
-        // window) bring nothing new: no retraining
-        if (this.labels.size > before) {
+        const data = withinWindow([...this.opts.baseData, ...this.labels.all()], this.opts.trainWindow);
+        // labels all kept out of the fit by the training window (e.g. one selected again and again on
+        // the repulsive wall) leave the training set as it was: retraining would give the same model.
+        // (Decided from the labels' energies alone, so a resumed run decides the same.)
+        const fitted = new Set(data);
+        if (fresh.some((f) => fitted.has(f))) {
           const errors = evaluateErrors(this.model.basis, this.model.theta, fresh);
-          const added = this.labels.size - before;
-          this.labelled += added;
-          const data = withinWindow([...this.opts.baseData, ...this.labels.all()], this.opts.trainWindow);
+          this.labelled += fresh.length;
           this.model = trainModel(this.k, this.model.basis, data, [], { seed: this.opts.seed }).model;
-          this.opts.ledger?.retrained(this.model, added, errors, batch);
+          this.opts.ledger?.retrained(this.model, fresh.length, errors, batch);
         }
       }
       this.opts.ledger?.evaluated(batch);

@@ -17,6 +17,7 @@ import { selectCandidates, collectRows } from '../mlip/active-set.js';
 import { evaluateErrors, trainModel, type FitErrors } from '../mlip/train.js';
 import { relax } from '../relax/relax.js';
 import { bestEnthalpySvg, runSearch, SearchError, type SearchResult } from '../search/search.js';
+import { reducedFormulaKey } from '../search/composition.js';
 import { symmetricGenerator } from '../search/symmetric-generator.js';
 import type { SschaStorage } from '../sscha/persistence.js';
 import type { Structure } from '../structure/structure.js';
@@ -28,7 +29,6 @@ import { ActiveLearningCalculator, withinWindow, type ModelLedger } from './acti
 import { reportHtml, type LoopReport, type PhaseResult } from './report.js';
 import { rankAtPressure, transitions } from './ranking.js';
 import { analyzeSymmetry } from '../symmetry/analyze.js';
-import { symmetrizeStructure } from '../symmetry/idealize.js';
 import { makeSupercell } from '../structure/supercell.js';
 import { Symmetrizer } from '../symmetry/symmetrize.js';
 import { supercellOperations } from '../symmetry/operations.js';
@@ -480,7 +480,7 @@ export async function runLoop(config: RunConfig, env: LoopEnvironment): Promise<
         hStatic.set(id, rec.hStatic);
         al.context = `sscha-${round}-${id}`;
         const job: SschaJob = {
-          phase: c.phase, pressure: p, round, structure: idealized(structureFrom(rec.structure)), model: al.model.toJSON(), calculator: al,
+          phase: c.phase, pressure: p, round, structure: structureFrom(rec.structure), model: al.model.toJSON(), calculator: al,
           folder: `sscha/${c.phase.replace(/[^A-Za-z0-9_-]/g, '_')}@${p}/round-${round}`, seed: stageSeed(config.seed, 10 + round),
         };
         say('sscha', `${id} round ${round}`);
@@ -602,19 +602,6 @@ export async function runLoop(config: RunConfig, env: LoopEnvironment): Promise<
 }
 
 /**
- * The structure made exactly symmetric at the SSCHA's tolerance (0.01 Å): a relaxation keeps the
- * symmetry only to its own tolerance, and a variable-cell SSCHA strains the cell with the exact
- * operations, which a cell symmetric to 1e-3 only does not keep (found on triclinic search phases).
- */
-function idealized(s: Structure): Structure {
-  try {
-    return symmetrizeStructure(s, 0.01).structure;
-  } catch {
-    return s;
-  }
-}
-
-/**
  * Identity of a crystal phase: space group, Pearson symbol, the occupied Wyckoff letters and the
  * reduced formula. Which species sits on which letter is left out: an origin shift of the same
  * crystal swaps equivalent letters (CsCl: A on 1a and B on 1b, or the other way round); repeated
@@ -623,12 +610,7 @@ function idealized(s: Structure): Structure {
 export function phaseIdentity(s: Structure, symprec = 0.01): { key: string; symbol: string } {
   const ds = analyzeSymmetry(s, { symprec });
   const letters = [...new Set(ds.wyckoffs)].sort().join('');
-  const perSpecies = new Map<string, number>();
-  for (let i = 0; i < s.natoms; i++) perSpecies.set(s.species[i], (perSpecies.get(s.species[i]) ?? 0) + 1);
-  const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
-  const g = [...perSpecies.values()].reduce(gcd, 0);
-  const counts = [...perSpecies].map(([sp, n]) => `${sp}${n / g}`).sort().join(' ');
-  return { key: `${ds.number}|${ds.pearsonSymbol}|${letters}|${counts}`, symbol: ds.internationalShort };
+  return { key: `${ds.number}|${ds.pearsonSymbol}|${letters}|${reducedFormulaKey(s.species)}`, symbol: ds.internationalShort };
 }
 
 /**

@@ -208,16 +208,6 @@ export async function runSschaCli(file: string, o: SschaCliOptions): Promise<Ssc
   } catch (e) {
     asUserError(e);
   }
-  // a variable-cell run strains the cell with the exact operations found at --symprec: a structure
-  // symmetric only to that tolerance (a relaxed one) is made exactly symmetric first, or its strained
-  // cell loses the symmetry
-  if (pressure !== null && !o.startDyn) {
-    try {
-      unit = symmetrizeStructure(unit, symprec).structure;
-    } catch {
-      // left as it is: the symmetry analysis below reports what is wrong
-    }
-  }
   // ---- start from a QE dynamical-matrix set?
   let dynPhi: { phi: Float64Array; grid: [number, number, number]; files: string[]; sha: string } | null = null;
   if (o.startDyn) {
@@ -237,6 +227,17 @@ export async function runSschaCli(file: string, o: SschaCliOptions): Promise<Ssc
   }
   const supercell = supercellArg ?? dynPhi!.grid;
 
+  loadMoyo();
+  // a variable-cell run strains the cell with the exact operations found at --symprec: a structure
+  // symmetric only to that tolerance (a relaxed one) is made exactly symmetric first, or its strained
+  // cell loses the symmetry
+  if (pressure !== null && !o.startDyn) {
+    try {
+      unit = symmetrizeStructure(unit, symprec).structure;
+    } catch {
+      // left as it is: the symmetry analysis below reports what is wrong
+    }
+  }
   let sc: Supercell;
   try {
     sc = makeSupercell(unit, supercell);
@@ -250,7 +251,6 @@ export async function runSschaCli(file: string, o: SschaCliOptions): Promise<Ssc
     asUserError(e);
   }
   const calc = new CountingCalculator(inner, delayMs, failAfter);
-  loadMoyo();
   const k = await loadKernels();
   const json = !!o.json;
   const emit = (obj: Record<string, unknown>) => {

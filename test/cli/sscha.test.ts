@@ -372,3 +372,18 @@ describe('anharm sscha', () => {
     expect(lines[0]).toMatch(/^pop +0 step +0 +F -?\d+\.\d+ ± \d+\.\d+ meV\/atom +\|G\|\/err \S+ +\|g_R\|\/err \S+ +N_eff\/N 1\.000$/);
   });
 });
+
+describe('anharm sscha --pressure on a structure symmetric only within --symprec', () => {
+  it('idealises it first: the strained cells keep the symmetry found (a relaxed R3m H3S at 180 GPa used to stop)', () => {
+    // rock salt with one cell component off by 3e-4 Å: Fm-3m at symprec 1e-3, not exactly
+    const dir = mkdtempSync(join(tmpdir(), 'anharm-sscha-ideal-'));
+    const file = join(dir, 'rocksalt-off.vasp');
+    writeFileSync(file, readFileSync(STRUCT, 'utf8').replace('0.0 2.82 2.82', '0.0 2.8203 2.82'));
+    const r = run(['sscha', file, '--potential', POT, '--supercell', '2', '2', '2', '--temperature', '300', '--configs', '16', '--max-populations', '2', '--pressure', '1', '--symprec', '1e-3', '--out', join(dir, 'out'), '--json']);
+    expect(r.stderr).not.toMatch(/lost the symmetry/);
+    expect(r.status).toBe(0);
+    const res = JSON.parse(readFileSync(join(dir, 'out', 'result.json'), 'utf8'));
+    expect(res.structure.spaceGroup.number).toBe(225);
+    expect(res.populations).toBeGreaterThan(1);
+  });
+});

@@ -98,7 +98,15 @@ export async function runCli(path: string, o: RunCliOptions): Promise<number> {
     reference = await load(config.reference.potential, 'reference.potential');
     await probeSpecies(reference, composition, `${file}: reference.potential ${config.reference.potential}`);
   }
-  else if (config.reference.engine === 'gpaw') reference = await gpawReference(config.reference, { workdir: join(out, 'gpaw') });
+  else if (config.reference.engine === 'gpaw') {
+    try {
+      reference = await gpawReference(config.reference, { workdir: join(out, 'gpaw') });
+    } catch (e) {
+      // GPAW missing or not importable: an installation to fix, said in one line
+      if (e instanceof CalculatorError) throw new UserError(e.message.split('\n')[0]);
+      throw e;
+    }
+  }
   else throw new UserError(`${file}: reference.engine "ipi" needs a running engine; use "potential" or "gpaw"`);
   const failAfter = process.env.ANHARM_RUN_REFERENCE_FAIL_AFTER;
   if (failAfter !== undefined) reference = new FailingAfter(reference, Number(failAfter));

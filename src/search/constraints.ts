@@ -85,16 +85,22 @@ export function minDistanceViolation(s: Structure, md: MinDistances, scale = 1):
 /** The same atoms in the Niggli-reduced cell, positions wrapped into [0, 1). */
 export function niggliStructure(s: Structure): Structure {
   const r = niggliReduce(s.cell);
-  // cart = f·cell = f·T⁻¹·reduced  ⇒  f' = f·T⁻¹
-  const Tinv = inv3(Float64Array.from(r.transform));
+  // the reduced cell as the reduction computed it (T·L up to round-off)
+  return transformCell(s, r.transform).with({ cell: r.cell });
+}
+
+/** The same structure in the cell M·L (M unimodular): x = f·L = (f·M⁻¹)·(M·L), fractions wrapped to [0, 1). */
+export function transformCell(s: Structure, M: ArrayLike<number>): Structure {
+  const cell = mul3(Float64Array.from(M), s.cell);
+  const Mi = inv3(Float64Array.from(M));
   const f = new Float64Array(s.frac.length);
   for (let i = 0; i < s.natoms; i++)
     for (let k = 0; k < 3; k++) {
-      const x = s.frac[3 * i] * Tinv[k] + s.frac[3 * i + 1] * Tinv[3 + k] + s.frac[3 * i + 2] * Tinv[6 + k];
+      const x = s.frac[3 * i] * Mi[k] + s.frac[3 * i + 1] * Mi[3 + k] + s.frac[3 * i + 2] * Mi[6 + k];
       const y = x - Math.floor(x);
       f[3 * i + k] = y >= 1 ? 0 : y;
     }
-  return s.with({ cell: r.cell, frac: f });
+  return s.with({ cell, frac: f });
 }
 
 /** Scale the cell isotropically to volume V (fractional positions kept). */

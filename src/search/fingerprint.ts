@@ -72,19 +72,8 @@ export function fingerprint(s: Structure, options: FingerprintOptions = {}): Fin
   const reach = rmax + 5 * sigma;
   const T = imageTranslations(s.cell, reach);
   const c = s.cell, f = s.frac, n = s.natoms;
-  const inv = 1 / (sigma * Math.SQRT2);
-  const spread = Math.ceil((5 * sigma) / delta);
-  const add = (h: Float64Array, r: number) => {
-    if (r <= 0 || r >= reach) return;
-    const k0 = Math.floor(r / delta);
-    const lo = Math.max(0, k0 - spread), hi = Math.min(bins - 1, k0 + spread);
-    let prev = erf((lo * delta - r) * inv);
-    for (let k = lo; k <= hi; k++) {
-      const next = erf(((k + 1) * delta - r) * inv);
-      h[k] += 0.5 * (next - prev);
-      prev = next;
-    }
-  };
+  const bin = gaussianBinner(delta, sigma, bins, reach);
+  const add = (h: Float64Array, r: number) => bin(h, 0, r);
   const r2max = reach * reach;
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < n; j++) {
@@ -149,6 +138,26 @@ export function isDuplicate(a: { fp: Fingerprint; enthalpyPerAtom: number }, b: 
 }
 
 /**
+ * Adds a normalised Gaussian g_σ(R − r), integrated over each bin of width Δ, to h[h0 + k] (bins within
+ * 5σ of r; distances outside (0, reach) are skipped).
+ */
+function gaussianBinner(delta: number, sigma: number, bins: number, reach: number): (h: Float64Array, h0: number, r: number) => void {
+  const inv = 1 / (sigma * Math.SQRT2);
+  const spread = Math.ceil((5 * sigma) / delta);
+  return (h, h0, r) => {
+    if (r <= 0 || r >= reach) return;
+    const k0 = Math.floor(r / delta);
+    const lo = Math.max(0, k0 - spread), hi = Math.min(bins - 1, k0 + spread);
+    let prev = erf((lo * delta - r) * inv);
+    for (let k = lo; k <= hi; k++) {
+      const next = erf(((k + 1) * delta - r) * inv);
+      h[h0 + k] += 0.5 * (next - prev);
+      prev = next;
+    }
+  };
+}
+
+/**
  * Local degree of order of each atom (Lyakhov, Oganov & Valle, Comput. Phys. Commun. 181, 1623
  * (2010)): from the atom's own fingerprint F_iB(R) = Σ_{j∈B} ∫_bin g_σ(R − R_ij) / (4πR² (N_B/Ω) Δ) − 1,
  *   Π_i = √( Σ_B (N_B/N) · Δ/(N_B/Ω)^{1/3} · ‖F_iB‖² ).
@@ -166,22 +175,11 @@ export function localOrder(s: Structure, options: FingerprintOptions = {}): Floa
   const reach = rmax + 5 * sigma;
   const T = imageTranslations(s.cell, reach);
   const c = s.cell, f = s.frac;
-  const inv = 1 / (sigma * Math.SQRT2);
-  const spread = Math.ceil((5 * sigma) / delta);
   const r2max = reach * reach;
   const out = new Float64Array(n);
   const hist = new Float64Array(ns * bins);
-  const add = (h0: number, r: number) => {
-    if (r <= 0 || r >= reach) return;
-    const k0 = Math.floor(r / delta);
-    const lo = Math.max(0, k0 - spread), hi = Math.min(bins - 1, k0 + spread);
-    let prev = erf((lo * delta - r) * inv);
-    for (let k = lo; k <= hi; k++) {
-      const next = erf(((k + 1) * delta - r) * inv);
-      hist[h0 + k] += 0.5 * (next - prev);
-      prev = next;
-    }
-  };
+  const bin = gaussianBinner(delta, sigma, bins, reach);
+  const add = (h0: number, r: number) => bin(hist, h0, r);
   for (let i = 0; i < n; i++) {
     hist.fill(0);
     for (let j = 0; j < n; j++) {

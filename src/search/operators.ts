@@ -15,7 +15,7 @@ import { cellFromParameters, Structure } from '../structure/structure.js';
 import type { Kernels } from '../wasm/kernels.js';
 import type { MinDistances } from './composition.js';
 import { wrap01 } from '../symmetry/operations.js';
-import { constraintViolation, imageTranslations, minDistanceViolation, niggliStructure, scaleToVolume } from './constraints.js';
+import { constraintViolation, imageTranslations, minDistanceViolation, niggliStructure, scaleToVolume, transformCell } from './constraints.js';
 import type { Draws } from './draws.js';
 import { randomP1Structure } from './random-p1.js';
 import { cbrt, exp, hypot3 } from '../numeric/detmath.js';
@@ -168,19 +168,6 @@ export function matchLattice(cellA: ArrayLike<number>, cellB: ArrayLike<number>)
   return { M: bestM, mismatch: Math.sqrt(best) / tr };
 }
 
-/** The same structure in the cell M·L (M unimodular): x = f·L = (f·M⁻¹)·(M·L). */
-export function transformCell(s: Structure, M: ArrayLike<number>): Structure {
-  const cell = mul3(Float64Array.from(M), s.cell);
-  const Mi = inv3(Float64Array.from(M));
-  const f = new Float64Array(s.frac.length);
-  for (let i = 0; i < s.natoms; i++)
-    for (let k = 0; k < 3; k++) {
-      const x = s.frac[3 * i] * Mi[k] + s.frac[3 * i + 1] * Mi[3 + k] + s.frac[3 * i + 2] * Mi[6 + k];
-      const y = x - Math.floor(x);
-      f[3 * i + k] = y >= 1 ? 0 : y;
-    }
-  return s.with({ cell, frac: f });
-}
 
 /**
  * Cut-and-splice (physics.md 7.4): a slab of fraction s ∈ [0.25, 0.75] of A along lattice direction k

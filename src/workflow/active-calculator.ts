@@ -127,12 +127,11 @@ export class ActiveLearningCalculator implements Calculator {
           this.opts.ledger?.stop?.(batch, worst);
         }
         const fresh = selected.length > 0 ? await this.labels.label(selected.map((i) => structures[i]), this.reference, this.stage) : [];
-        const data = withinWindow([...this.opts.baseData, ...this.labels.all()], this.opts.trainWindow);
+        const data = fresh.length > 0 ? withinWindow([...this.opts.baseData, ...this.labels.all()], this.opts.trainWindow) : [];
         // labels all kept out of the fit by the training window (e.g. one selected again and again on
         // the repulsive wall) leave the training set as it was: retraining would give the same model.
         // (Decided from the labels' energies alone, so a resumed run decides the same.)
-        const fitted = new Set(data);
-        if (fresh.some((f) => fitted.has(f))) {
+        if (fresh.some((f) => data.includes(f))) {
           const errors = evaluateErrors(this.model.basis, this.model.theta, fresh);
           this.labelled += fresh.length;
           this.model = trainModel(this.k, this.model.basis, data, [], { seed: this.opts.seed }).model;
